@@ -1,0 +1,45 @@
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'apps/console/**', 'coverage/**', '.confide/**', 'bin/**', '*.js', '*.mjs'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    settings: {
+      'import-x/resolver': { typescript: false, node: true },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@confide/*/*'], message: 'Import a lib only through its entry point: @confide/<lib>.' },
+            { group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'], message: 'Import libs as @confide/<lib>, never by path.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@confide/*'], message: 'libs/domain depends on nothing else in confide.' },
+            { group: ['@nestjs/*', 'typeorm', 'jose', 'pg', 'node:*'], message: 'libs/domain is pure: no Nest, TypeORM, jose or I/O.' },
+          ],
+        },
+      ],
+    },
+  },
+);
