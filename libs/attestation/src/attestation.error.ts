@@ -1,0 +1,48 @@
+import { DomainError } from '@confide/domain';
+
+/**
+ * Reason codes for every way evidence can fail verification or appraisal. One code per distinct failure so that
+ * audit entries and tests can tell them apart; clients of the key broker only ever see one uniform denial.
+ * Add new codes here (keep them snake_case and grouped by area).
+ */
+export const ATTESTATION_ERROR_CODES = [
+  // input / format
+  'evidence_malformed',
+  'evidence_unsupported_version',
+  'evidence_format_unknown',
+  // signatures and chains
+  'signature_invalid',
+  'certificate_chain_invalid',
+  'certificate_untrusted_root',
+  'certificate_expired',
+  'certificate_revoked',
+  'certificate_extension_mismatch',
+  'crl_invalid',
+  // collateral (TDX TCB info / QE identity, NVIDIA RIMs)
+  'collateral_missing',
+  'collateral_invalid',
+  'collateral_expired',
+  'tcb_revoked',
+  'tcb_out_of_date',
+  // bindings and freshness
+  'report_data_mismatch',
+  'nonce_unknown',
+  'nonce_expired',
+  'nonce_reused',
+  'key_binding_mismatch',
+  // simulated evidence outside dev mode
+  'simulated_not_allowed',
+  // appraisal
+  'policy_debug_enabled',
+  'policy_measurement_not_allowed',
+  'policy_tcb_below_minimum',
+  'policy_tee_type_not_allowed',
+  'policy_gpu_cc_disabled',
+  'policy_field_missing',
+  'policy_violation',
+] as const;
+export type AttestationErrorCode = (typeof ATTESTATION_ERROR_CODES)[number];
+
+export class AttestationError extends DomainError<AttestationErrorCode> {
+  readonly area = 'attestation';
+}

@@ -1,0 +1,2 @@
+export * from './attestation.error.js';
+export * from './verifier.js';
