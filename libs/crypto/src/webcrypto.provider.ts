@@ -1,0 +1,212 @@
+import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
+
+import { toArrayBuffer } from './bytes.js';
+import { CryptoError } from './crypto.error.js';
+import type {
+  AesGcmRequest,
+  CryptoProvider,
+  EcCurve,
+  EcdsaVerifyRequest,
+  EcPublicKeyInput,
+  HashAlgorithm,
+  HkdfRequest,
+  RsaPssVerifyRequest,
+} from './crypto-provider.js';
+import { checkP1363, ecdsaDerToP1363 } from './ecdsa-signature.js';
+
+const HASH_BYTES: Readonly<Record<HashAlgorithm, number>> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+const AES_KEY_BYTES = new Set([16, 24, 32]);
+const GCM_TAG_BITS = new Set([96, 104, 112, 120, 128]);
+/** OpenSSL 3 (behind Node's WebCrypto) refuses GCM IVs longer than 128 bytes; we refuse them up front. */
+export const AES_GCM_MAX_IV_BYTES = 128;
+
+/**
+ * CryptoProvider over any WebCrypto implementation. By default `@peculiar/webcrypto`; pass another `Crypto`
+ * (e.g. a PKCS#11-backed one) to keep private keys in an HSM.
+ */
+export class WebCryptoProvider implements CryptoProvider {
+  private readonly subtle: SubtleCrypto;
+
+  constructor(private readonly webcrypto: Crypto = new PeculiarCrypto() as unknown as Crypto) {
+    this.subtle = webcrypto.subtle;
+  }
+
+  async digest(hash: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(await this.subtle.digest(hash, toArrayBuffer(data)));
+  }
+
+  randomBytes(length: number): Uint8Array {
+    if (!Number.isInteger(length) || length < 0 || length > 65536) {
+      throw new CryptoError('parameter_invalid', 'random length out of range');
+    }
+    return this.webcrypto.getRandomValues(new Uint8Array(length));
+  }
+
+  async verifyEcdsa(request: EcdsaVerifyRequest): Promise<boolean> {
+    const key = await this.importEcPublic(request.publicKey, request.curve, 'ECDSA', ['verify']);
+    const p1363 =
+      request.signatureFormat === 'der'
+        ? ecdsaDerToP1363(request.signature, request.curve)
+        : checkP1363(request.signature, request.curve);
+    if (!p1363) return false;
+    try {
+      return await this.subtle.verify(
+        { name: 'ECDSA', hash: request.hash },
+        key,
+        toArrayBuffer(p1363),
+        toArrayBuffer(request.data),
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  async verifyRsaPss(request: RsaPssVerifyRequest): Promise<boolean> {
+    if (!Number.isInteger(request.saltLength) || request.saltLength < 0) {
+      throw new CryptoError('parameter_invalid', 'RSA-PSS salt length invalid');
+    }
+    let key: CryptoKey;
+    try {
+      key = await this.subtle.importKey(
+        'spki',
+        toArrayBuffer(request.publicKeySpki),
+        { name: 'RSA-PSS', hash: request.hash },
+        false,
+        ['verify'],
+      );
+    } catch (cause) {
+      throw new CryptoError('key_invalid', 'RSA public key could not be imported', undefined, String(cause));
+    }
+    try {
+      return await this.subtle.verify(
+        { name: 'RSA-PSS', saltLength: request.saltLength },
+        key,
+        toArrayBuffer(request.signature),
+        toArrayBuffer(request.data),
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  generateEcdhKeyPair(curve: EcCurve, extractable = false): Promise<CryptoKeyPair> {
+    return this.subtle.generateKey({ name: 'ECDH', namedCurve: curve }, extractable, ['deriveBits']);
+  }
+
+  async importEcdhPrivateKey(jwk: JsonWebKey): Promise<CryptoKey> {
+    const curve = this.curveOfJwk(jwk);
+    try {
+      return await this.subtle.importKey('jwk', jwk, { name: 'ECDH', namedCurve: curve }, false, ['deriveBits']);
+    } catch (cause) {
+      throw new CryptoError('key_invalid', 'EC private key could not be imported', undefined, String(cause));
+    }
+  }
+
+  async exportPublicJwk(key: CryptoKey): Promise<JsonWebKey> {
+    const jwk = await this.subtle.exportKey('jwk', key);
+    const { kty, crv, x, y, n, e } = jwk;
+    return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined));
+  }
+
+  async deriveEcdhSecret(privateKey: CryptoKey, publicKey: EcPublicKeyInput): Promise<Uint8Array> {
+    const algorithm = privateKey.algorithm as EcKeyAlgorithm;
+    const curve = algorithm.namedCurve as EcCurve;
+    if (curve !== 'P-256' && curve !== 'P-384') {
+      throw new CryptoError('algorithm_unsupported', 'ECDH curve not supported');
+    }
+    const peer = await this.importEcPublic(publicKey, curve, 'ECDH', []);
+    try {
+      const bits = await this.subtle.deriveBits({ name: 'ECDH', public: peer }, privateKey, curve === 'P-256' ? 256 : 384);
+      return new Uint8Array(bits);
+    } catch (cause) {
+      throw new CryptoError('key_invalid', 'ECDH key agreement failed', undefined, String(cause));
+    }
+  }
+
+  async importAesKey(raw: Uint8Array, extractable = false): Promise<CryptoKey> {
+    if (!AES_KEY_BYTES.has(raw.length)) throw new CryptoError('key_invalid', 'AES key must be 128, 192 or 256 bits');
+    return this.subtle.importKey('raw', toArrayBuffer(raw), { name: 'AES-GCM' }, extractable, ['encrypt', 'decrypt']);
+  }
+
+  async aesGcmEncrypt(request: AesGcmRequest & { readonly plaintext: Uint8Array }): Promise<Uint8Array> {
+    const { key, params } = await this.gcmParams(request);
+    return new Uint8Array(await this.subtle.encrypt(params, key, toArrayBuffer(request.plaintext)));
+  }
+
+  async aesGcmDecrypt(request: AesGcmRequest & { readonly ciphertext: Uint8Array }): Promise<Uint8Array> {
+    const { key, params } = await this.gcmParams(request);
+    if (request.ciphertext.length * 8 < params.tagLength) {
+      throw new CryptoError('decryption_failed', 'ciphertext shorter than the tag');
+    }
+    try {
+      return new Uint8Array(await this.subtle.decrypt(params, key, toArrayBuffer(request.ciphertext)));
+    } catch {
+      throw new CryptoError('decryption_failed', 'AES-GCM authentication failed');
+    }
+  }
+
+  async hkdf(request: HkdfRequest): Promise<Uint8Array> {
+    const max = 255 * HASH_BYTES[request.hash];
+    if (!Number.isInteger(request.length) || request.length <= 0 || request.length > max) {
+      throw new CryptoError('parameter_invalid', 'HKDF output length out of range');
+    }
+    const ikm = await this.subtle.importKey('raw', toArrayBuffer(request.ikm), 'HKDF', false, ['deriveBits']);
+    const bits = await this.subtle.deriveBits(
+      { name: 'HKDF', hash: request.hash, salt: toArrayBuffer(request.salt), info: toArrayBuffer(request.info) },
+      ikm,
+      request.length * 8,
+    );
+    return new Uint8Array(bits);
+  }
+
+  async hmac(hash: HashAlgorithm, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+    if (key.length === 0) throw new CryptoError('key_invalid', 'HMAC key must not be empty');
+    const k = await this.subtle.importKey('raw', toArrayBuffer(key), { name: 'HMAC', hash }, false, ['sign']);
+    return new Uint8Array(await this.subtle.sign('HMAC', k, toArrayBuffer(data)));
+  }
+
+  private async gcmParams(request: AesGcmRequest): Promise<{ key: CryptoKey; params: AesGcmParams & { tagLength: number } }> {
+    const tagLength = request.tagLength ?? 128;
+    if (!GCM_TAG_BITS.has(tagLength)) throw new CryptoError('parameter_invalid', 'AES-GCM tag length not allowed');
+    if (request.iv.length === 0 || request.iv.length > AES_GCM_MAX_IV_BYTES) {
+      throw new CryptoError('parameter_invalid', `AES-GCM IV must be 1 to ${AES_GCM_MAX_IV_BYTES} bytes`);
+    }
+    const key = request.key instanceof Uint8Array ? await this.importAesKey(request.key) : request.key;
+    const params: AesGcmParams & { tagLength: number } = { name: 'AES-GCM', iv: toArrayBuffer(request.iv), tagLength };
+    if (request.additionalData && request.additionalData.length > 0) {
+      params.additionalData = toArrayBuffer(request.additionalData);
+    }
+    return { key, params };
+  }
+
+  private curveOfJwk(jwk: JsonWebKey): EcCurve {
+    if (jwk.kty !== 'EC' || (jwk.crv !== 'P-256' && jwk.crv !== 'P-384')) {
+      throw new CryptoError('algorithm_unsupported', 'only EC P-256 and P-384 keys are supported');
+    }
+    return jwk.crv;
+  }
+
+  private async importEcPublic(
+    input: EcPublicKeyInput,
+    curve: EcCurve,
+    name: 'ECDSA' | 'ECDH',
+    usages: KeyUsage[],
+  ): Promise<CryptoKey> {
+    const algorithm = { name, namedCurve: curve };
+    try {
+      if ('jwk' in input) {
+        if (this.curveOfJwk(input.jwk) !== curve) throw new Error('curve mismatch');
+        const { kty, crv, x, y } = input.jwk;
+        return await this.subtle.importKey('jwk', { kty, crv, x, y }, algorithm, false, usages);
+      }
+      if ('point' in input) {
+        const expected = 1 + 2 * (curve === 'P-256' ? 32 : 48);
+        if (input.point.length !== expected || input.point[0] !== 0x04) throw new Error('not an uncompressed point');
+        return await this.subtle.importKey('raw', toArrayBuffer(input.point), algorithm, false, usages);
+      }
+      return await this.subtle.importKey('spki', toArrayBuffer(input.spki), algorithm, false, usages);
+    } catch (cause) {
+      throw new CryptoError('key_invalid', `${curve} public key could not be imported`, undefined, String(cause));
+    }
+  }
+}
