@@ -18,6 +18,9 @@ export const ATTESTATION_ERROR_CODES = [
   'certificate_revoked',
   'certificate_extension_mismatch',
   'crl_invalid',
+  'certificate_chain_incomplete',
+  'certificate_not_yet_valid',
+  'crl_expired',
   // collateral (TDX TCB info / QE identity, NVIDIA RIMs)
   'collateral_missing',
   'collateral_invalid',
@@ -30,6 +33,10 @@ export const ATTESTATION_ERROR_CODES = [
   'nonce_expired',
   'nonce_reused',
   'key_binding_mismatch',
+  // signed tokens (NVIDIA NRAS EAT)
+  'token_expired',
+  'token_claims_invalid',
+  'key_unknown',
   // simulated evidence outside dev mode
   'simulated_not_allowed',
   // appraisal
