@@ -1,0 +1,27 @@
+export * from './envelope.error.js';
+export { DataKey, DEK_LENGTH } from './keys/data-key.js';
+export {
+  SealedBlobReader,
+  SealedBlobWriter,
+  type DekReference,
+  type DekSource,
+  type OpenOptions,
+  type SealContext,
+  type SealOptions,
+} from './sealed-blob/sealed-blob.cipher.js';
+export {
+  DEFAULT_SEGMENT_SIZE,
+  MAX_SEGMENT_SIZE,
+  MIN_SEGMENT_SIZE,
+  SEALED_BLOB_FORMAT_VERSION,
+  type SealedBlobHeader,
+} from './sealed-blob/sealed-blob.header.js';
+export {
+  createOpenStream,
+  createSealStream,
+  openBuffer,
+  openIterable,
+  readSealedBlobHeader,
+  sealBuffer,
+  sealIterable,
+} from './sealed-blob/sealed-blob.stream.js';

@@ -1,0 +1,304 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
+import { encodeFields, u32 } from '../encoding/length-prefixed.js';
+import { EnvelopeError } from '../envelope.error.js';
+import type { DataKey } from '../keys/data-key.js';
+import { ByteQueue, splitTail } from './byte-queue.js';
+import {
+  COMMITMENT_LENGTH,
+  DEFAULT_SEGMENT_SIZE,
+  HEADER_FIXED_PREFIX,
+  NONCE_PREFIX_LENGTH,
+  SALT_LENGTH,
+  TAG_LENGTH,
+  decodeHeader,
+  encodeBoundHeader,
+  peekHeaderLength,
+  type SealedBlobHeader,
+} from './sealed-blob.header.js';
+
+/** What a sealed blob is about. Bound into the key derivation and every segment's associated data. */
+export interface SealContext {
+  readonly tenantId: string;
+  readonly datasetId: string;
+}
+
+export interface DekReference {
+  readonly keyId: string;
+  readonly keyVersion: number;
+}
+
+/** The DEK itself, or a lookup from the (unauthenticated) key reference in the header to the DEK. */
+export type DekSource = DataKey | ((ref: DekReference) => DataKey | Promise<DataKey>);
+
+export interface SealOptions {
+  readonly dek: DataKey;
+  readonly context: SealContext;
+  /** Plaintext bytes per segment (default 256 KiB); bounds the memory used on both sides. */
+  readonly segmentSize?: number;
+}
+
+export interface OpenOptions {
+  readonly dek: DekSource;
+  readonly context: SealContext;
+}
+
+const KDF_LABEL = 'confide/sealed-blob/v1';
+const MAX_SEGMENTS = 0x1_0000_0000;
+const MAX_CONTEXT_FIELD_BYTES = 256;
+
+function assertContext(context: SealContext): void {
+  for (const [name, value] of [
+    ['tenantId', context.tenantId],
+    ['datasetId', context.datasetId],
+  ] as const) {
+    if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_CONTEXT_FIELD_BYTES) {
+      throw new EnvelopeError('invalid_context', `seal context ${name} must be a non-empty string of at most 256 bytes`);
+    }
+  }
+}
+
+interface BlobKeys {
+  readonly key: KeyObject;
+  readonly commitment: Buffer;
+  readonly aad: Buffer;
+}
+
+/**
+ * Per-blob key and key commitment from HKDF-SHA256(DEK, salt, info), info binding the header and the context.
+ * The commitment makes the format key-committing (AES-GCM alone is not) and lets a wrong key or context fail
+ * before any segment is touched. Each segment's AAD is SHA-256(info), binding tenant, dataset, key version and header.
+ */
+function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer; keyVersion: number }, context: SealContext): BlobKeys {
+  const info = encodeFields(KDF_LABEL, [header.boundBytes, context.tenantId, context.datasetId, u32(header.keyVersion)]);
+  const okm = Buffer.from(hkdfSync('sha256', dek.material(), header.salt, info, 32 + COMMITMENT_LENGTH));
+  const key = createSecretKey(okm.subarray(0, 32));
+  const commitment = Buffer.from(okm.subarray(32));
+  okm.fill(0);
+  return { key, commitment, aad: createHash('sha256').update(info).digest() };
+}
+
+/** nonce = prefix (7) ‖ segment counter (4, big-endian) ‖ last-segment flag (1). */
+function segmentNonce(prefix: Buffer, counter: number, last: boolean): Buffer {
+  const nonce = Buffer.allocUnsafe(12);
+  prefix.copy(nonce, 0);
+  nonce.writeUInt32BE(counter, NONCE_PREFIX_LENGTH);
+  nonce[11] = last ? 1 : 0;
+  return nonce;
+}
+
+/**
+ * Incremental sealer: feed plaintext chunks, get sealed bytes back. Holds at most one segment (plus the chunk being
+ * fed) in memory. The salt and nonce prefix are random per blob; callers never choose IVs.
+ */
+export class SealedBlobWriter {
+  readonly header: Buffer;
+  readonly #keys: BlobKeys;
+  readonly #noncePrefix: Buffer;
+  readonly #segmentSize: number;
+  readonly #queue = new ByteQueue();
+  #counter = 0;
+  #headerSent = false;
+  #finished = false;
+
+  constructor(options: SealOptions) {
+    assertContext(options.context);
+    this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    const salt = randomBytes(SALT_LENGTH);
+    this.#noncePrefix = randomBytes(NONCE_PREFIX_LENGTH);
+    const boundBytes = encodeBoundHeader({
+      segmentSize: this.#segmentSize,
+      keyId: options.dek.keyId,
+      keyVersion: options.dek.version,
+      salt,
+      noncePrefix: this.#noncePrefix,
+    });
+    this.#keys = deriveBlobKeys(options.dek, { boundBytes, salt, keyVersion: options.dek.version }, options.context);
+    this.header = Buffer.concat([boundBytes, this.#keys.commitment]);
+  }
+
+  push(chunk: Uint8Array): Buffer[] {
+    if (this.#finished) throw new Error('SealedBlobWriter: push after finish');
+    const out = this.#takeHeader();
+    this.#queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A segment is sealed only once a byte beyond it exists, because its nonce says whether it is the last one.
+    while (this.#queue.length > this.#segmentSize) {
+      this.#sealSegment(this.#queue.take(this.#segmentSize), false, out);
+    }
+    return out;
+  }
+
+  finish(): Buffer[] {
+    if (this.#finished) throw new Error('SealedBlobWriter: finish called twice');
+    const out = this.#takeHeader();
+    this.#sealSegment(this.#queue.take(this.#queue.length), true, out);
+    this.#finished = true;
+    return out;
+  }
+
+  #takeHeader(): Buffer[] {
+    if (this.#headerSent) return [];
+    this.#headerSent = true;
+    return [this.header];
+  }
+
+  #sealSegment(pieces: Buffer[], last: boolean, out: Buffer[]): void {
+    if (this.#counter >= MAX_SEGMENTS) {
+      throw new EnvelopeError('blob_too_large', 'blob exceeds 2^32 segments; use a larger segment size');
+    }
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.key, segmentNonce(this.#noncePrefix, this.#counter, last), {
+      authTagLength: TAG_LENGTH,
+    });
+    cipher.setAAD(this.#keys.aad);
+    for (const piece of pieces) out.push(cipher.update(piece));
+    cipher.final();
+    out.push(cipher.getAuthTag());
+    this.#counter += 1;
+  }
+}
+
+type ReaderState = 'header' | 'segments' | 'done' | 'failed';
+
+/**
+ * Incremental opener: feed sealed bytes, get plaintext back, one authenticated segment at a time. Plaintext of a
+ * segment is released only after its tag verified. Holds at most one ciphertext segment plus the chunk being fed.
+ */
+export class SealedBlobReader {
+  readonly #options: OpenOptions;
+  readonly #queue = new ByteQueue();
+  #state: ReaderState = 'header';
+  #header: SealedBlobHeader | undefined;
+  #keys: BlobKeys | undefined;
+  #counter = 0;
+
+  constructor(options: OpenOptions) {
+    assertContext(options.context);
+    this.#options = options;
+  }
+
+  /** The parsed header, once enough bytes have been read. */
+  get header(): SealedBlobHeader | undefined {
+    return this.#header;
+  }
+
+  async push(chunk: Uint8Array): Promise<Buffer[]> {
+    this.#assertUsable();
+    this.#queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    return this.#guard(async () => {
+      const out: Buffer[] = [];
+      if (this.#state === 'header' && !(await this.#readHeader())) return out;
+      const segmentLength = this.#segmentLength();
+      while (this.#queue.length > segmentLength) {
+        this.#openSegment(this.#queue.take(segmentLength), false, out);
+      }
+      return out;
+    });
+  }
+
+  async finish(): Promise<Buffer[]> {
+    this.#assertUsable();
+    return this.#guard(async () => {
+      if (this.#state === 'header' && !(await this.#readHeader())) {
+        throw new EnvelopeError('blob_truncated', 'sealed blob ends inside its header');
+      }
+      if (this.#queue.length < TAG_LENGTH) {
+        throw new EnvelopeError('blob_truncated', 'sealed blob ends before its last segment');
+      }
+      const out: Buffer[] = [];
+      this.#openSegment(this.#queue.take(this.#queue.length), true, out);
+      this.#state = 'done';
+      return out;
+    });
+  }
+
+  #assertUsable(): void {
+    if (this.#state === 'done') throw new EnvelopeError('blob_trailing_data', 'data after the end of the sealed blob');
+    if (this.#state === 'failed') throw new EnvelopeError('segment_authentication_failed', 'sealed blob already failed');
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.#state = 'failed';
+      throw error;
+    }
+  }
+
+  #segmentLength(): number {
+    return (this.#header as SealedBlobHeader).segmentSize + TAG_LENGTH;
+  }
+
+  async #readHeader(): Promise<boolean> {
+    if (this.#queue.length < HEADER_FIXED_PREFIX) return false;
+    const headerLength = peekHeaderLength(this.#queue.peek(HEADER_FIXED_PREFIX));
+    if (this.#queue.length < headerLength) return false;
+    const header = decodeHeader(Buffer.concat(this.#queue.take(headerLength)));
+    const dek = await this.#resolveDek(header);
+    if (dek.keyId !== header.keyId) {
+      throw new EnvelopeError('key_id_mismatch', 'the data key id does not match the sealed blob');
+    }
+    if (dek.version !== header.keyVersion) {
+      throw new EnvelopeError(
+        'key_version_mismatch',
+        `the blob was sealed with key version ${header.keyVersion}, not ${dek.version}`,
+      );
+    }
+    const keys = deriveBlobKeys(dek, header, this.#options.context);
+    if (!timingSafeEqual(keys.commitment, header.commitment)) {
+      throw new EnvelopeError('context_mismatch', 'the key, context or header does not match the sealed blob');
+    }
+    this.#header = header;
+    this.#keys = keys;
+    this.#state = 'segments';
+    return true;
+  }
+
+  async #resolveDek(header: SealedBlobHeader): Promise<DataKey> {
+    const source = this.#options.dek;
+    return typeof source === 'function' ? await source({ keyId: header.keyId, keyVersion: header.keyVersion }) : source;
+  }
+
+  #openSegment(pieces: Buffer[], last: boolean, out: Buffer[]): void {
+    if (this.#counter >= MAX_SEGMENTS) throw new EnvelopeError('blob_too_large', 'blob exceeds 2^32 segments');
+    const { body, tail } = splitTail(pieces, TAG_LENGTH);
+    const plaintext = this.#tryOpen(body, tail, last);
+    if (plaintext === undefined) {
+      // Tell apart a cut at a segment boundary and bytes added after the real end from a corrupt segment.
+      if (this.#tryOpen(body, tail, !last) !== undefined) {
+        throw last
+          ? new EnvelopeError('blob_truncated', 'sealed blob was truncated at a segment boundary')
+          : new EnvelopeError('blob_trailing_data', 'data after the last segment of the sealed blob');
+      }
+      throw new EnvelopeError('segment_authentication_failed', `segment ${this.#counter} failed authentication`);
+    }
+    for (const p of plaintext) out.push(p);
+    this.#counter += 1;
+  }
+
+  #tryOpen(body: Buffer[], tag: Buffer, last: boolean): Buffer[] | undefined {
+    const header = this.#header as SealedBlobHeader;
+    const keys = this.#keys as BlobKeys;
+    const decipher = createDecipheriv('aes-256-gcm', keys.key, segmentNonce(header.noncePrefix, this.#counter, last), {
+      authTagLength: TAG_LENGTH,
+    });
+    decipher.setAAD(keys.aad);
+    decipher.setAuthTag(tag);
+    const out = body.map((piece) => decipher.update(piece));
+    try {
+      decipher.final();
+    } catch {
+      for (const p of out) p.fill(0);
+      return undefined;
+    }
+    return out;
+  }
+}

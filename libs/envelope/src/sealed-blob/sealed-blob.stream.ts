@@ -1,0 +1,93 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { SealedBlobReader, SealedBlobWriter, type OpenOptions, type SealOptions } from './sealed-blob.cipher.js';
+import { decodeHeader, type SealedBlobHeader } from './sealed-blob.header.js';
+
+/** A Transform: plaintext in, sealed blob out. Memory stays bounded by one segment plus the chunk in flight. */
+export function createSealStream(options: SealOptions): Transform {
+  const writer = new SealedBlobWriter(options);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      try {
+        for (const piece of writer.push(chunk)) this.push(piece);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+    flush(callback: TransformCallback) {
+      try {
+        for (const piece of writer.finish()) this.push(piece);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
+
+/**
+ * A Transform: sealed blob in, plaintext out. Each segment is released only after its tag verified; a failure
+ * destroys the stream with an EnvelopeError. Consumers must treat output as untrusted until the stream ends
+ * cleanly (a truncated blob is detected only at its end).
+ */
+export function createOpenStream(options: OpenOptions): Transform {
+  const reader = new SealedBlobReader(options);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      reader.push(chunk).then(
+        (pieces) => {
+          for (const piece of pieces) this.push(piece);
+          callback();
+        },
+        (error: unknown) => callback(error as Error),
+      );
+    },
+    flush(callback: TransformCallback) {
+      reader.finish().then(
+        (pieces) => {
+          for (const piece of pieces) this.push(piece);
+          callback();
+        },
+        (error: unknown) => callback(error as Error),
+      );
+    },
+  });
+}
+
+export async function* sealIterable(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: SealOptions,
+): AsyncGenerator<Buffer> {
+  const writer = new SealedBlobWriter(options);
+  for await (const chunk of source) yield* writer.push(chunk);
+  yield* writer.finish();
+}
+
+export async function* openIterable(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: OpenOptions,
+): AsyncGenerator<Buffer> {
+  const reader = new SealedBlobReader(options);
+  for await (const chunk of source) yield* await reader.push(chunk);
+  yield* await reader.finish();
+}
+
+/** Seals a small in-memory value (wrapped secrets, manifests). Use the streaming forms for datasets. */
+export function sealBuffer(plaintext: Uint8Array, options: SealOptions): Buffer {
+  const writer = new SealedBlobWriter(options);
+  return Buffer.concat([...writer.push(plaintext), ...writer.finish()]);
+}
+
+export async function openBuffer(sealed: Uint8Array, options: OpenOptions): Promise<Buffer> {
+  const reader = new SealedBlobReader(options);
+  return Buffer.concat([...(await reader.push(sealed)), ...(await reader.finish())]);
+}
+
+/**
+ * Parses a sealed blob's header (key id, key version, segment size) so a caller can fetch the right DEK.
+ * Nothing in it is authenticated until the blob is opened.
+ */
+export function readSealedBlobHeader(prefix: Uint8Array): Omit<SealedBlobHeader, 'boundBytes'> {
+  const { boundBytes: _bound, ...header } = decodeHeader(Buffer.from(prefix));
+  return header;
+}
