@@ -23,7 +23,6 @@ export const ENVELOPE_ERROR_CODES = [
   'invalid_key',
   'dek_wrapped_malformed',
   'dek_unwrap_failed',
-  'dek_binding_mismatch',
   'kek_id_mismatch',
   'kek_version_unknown',
   'kek_version_retired',

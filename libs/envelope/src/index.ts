@@ -25,3 +25,13 @@ export {
   sealBuffer,
   sealIterable,
 } from './sealed-blob/sealed-blob.stream.js';
+export type { KekCiphertext, KekDescription, KekProvider, KekVersionInfo } from './keys/kek-provider.js';
+export { LocalFileKekProvider, type LocalFileKekOptions } from './keys/local-file-kek.provider.js';
+export { Keyring, type DekBinding } from './keys/keyring.js';
+export {
+  decodeWrappedDek,
+  encodeWrappedDek,
+  wrappedDekFromString,
+  wrappedDekToString,
+  type WrappedDek,
+} from './keys/wrapped-dek.js';
