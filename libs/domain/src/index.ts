@@ -1,1 +1,3 @@
 export * from './errors/domain.error.js';
+export * from './identity/permissions.js';
+export * from './json/canonical-json.js';

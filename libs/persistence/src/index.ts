@@ -1,0 +1,3 @@
+export * from './data-source.factory.js';
+export * from './entities/index.js';
+export * from './repositories/audit.repository.js';

@@ -1,0 +1,132 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity.js';
+import { AuditEntryEntity } from '../entities/audit-entry.entity.js';
+import { toBuffer } from '../entities/transformers.js';
+
+export interface TreeHeadRow {
+  readonly size: number;
+  readonly root: Buffer;
+  readonly edge: Buffer;
+}
+
+export interface StoredNode {
+  readonly level: number;
+  readonly index: number;
+  readonly hash: Buffer;
+}
+
+export interface StoredEntry {
+  readonly leafIndex: number;
+  readonly tenantId: string | null;
+  readonly action: string;
+  readonly createdAt: Date;
+  readonly canonical: string;
+  readonly leafHash: Buffer;
+}
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+  readonly signedAt: Date;
+  readonly note: string;
+}
+
+/** Storage of the audit Merkle log. Appends run inside the caller's transaction. */
+export class AuditRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Locks the tree head for the rest of the caller's transaction; appends are serialised on this row. */
+  async lockHead(em: EntityManager): Promise<TreeHeadRow> {
+    const rows: Array<{ size: string; root: Buffer; edge: Buffer }> = await em.query(
+      `SELECT size, root, edge FROM audit.tree_heads WHERE id = 1 FOR UPDATE`,
+    );
+    const row = rows[0];
+    if (!row) throw new Error('audit tree head is missing: migrations not applied');
+    return { size: Number(row.size), root: toBuffer(row.root), edge: toBuffer(row.edge) };
+  }
+
+  async readHead(): Promise<TreeHeadRow> {
+    const rows: Array<{ size: string; root: Buffer; edge: Buffer }> = await this.ds.query(
+      `SELECT size, root, edge FROM audit.tree_heads WHERE id = 1`,
+    );
+    const row = rows[0];
+    if (!row) throw new Error('audit tree head is missing: migrations not applied');
+    return { size: Number(row.size), root: toBuffer(row.root), edge: toBuffer(row.edge) };
+  }
+
+  async appendLeaf(em: EntityManager, entry: StoredEntry, nodes: readonly StoredNode[], head: TreeHeadRow): Promise<void> {
+    await em.query(
+      `INSERT INTO audit.entries (leaf_index, tenant_id, action, created_at, canonical, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [entry.leafIndex, entry.tenantId, entry.action, entry.createdAt, entry.canonical, entry.leafHash],
+    );
+    await em.query(
+      `INSERT INTO audit.nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
+      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+    );
+    await em.query(`UPDATE audit.tree_heads SET size = $1, root = $2, edge = $3, updated_at = now() WHERE id = 1`, [
+      head.size,
+      head.root,
+      head.edge,
+    ]);
+  }
+
+  async readNodes(keys: ReadonlyArray<{ level: number; index: number }>): Promise<StoredNode[]> {
+    if (keys.length === 0) return [];
+    const rows: Array<{ level: number; idx: string; hash: Buffer }> = await this.ds.query(
+      `SELECT n.level, n.idx, n.hash FROM audit.nodes n
+         JOIN unnest($1::smallint[], $2::bigint[]) AS k(level, idx) ON n.level = k.level AND n.idx = k.idx`,
+      [keys.map((k) => k.level), keys.map((k) => k.index)],
+    );
+    return rows.map((r) => ({ level: Number(r.level), index: Number(r.idx), hash: toBuffer(r.hash) }));
+  }
+
+  async findEntry(leafIndex: number): Promise<StoredEntry | null> {
+    return this.ds.getRepository(AuditEntryEntity).findOneBy({ leafIndex });
+  }
+
+  /** Entries of one tenant (or all tenants when `tenantId` is undefined), in log order after `after`. */
+  async listEntries(tenantId: string | undefined, after: number, limit: number): Promise<StoredEntry[]> {
+    const qb = this.ds
+      .getRepository(AuditEntryEntity)
+      .createQueryBuilder('e')
+      .where('e.leaf_index > :after', { after })
+      .orderBy('e.leaf_index', 'ASC')
+      .limit(limit);
+    if (tenantId !== undefined) qb.andWhere('e.tenant_id = :tenantId', { tenantId });
+    return qb.getMany();
+  }
+
+  /** Stored leaf hashes in [start, start+limit), as rows (index, hash); no entry content. */
+  async leafHashes(start: number, limit: number): Promise<Array<{ index: number; hash: Buffer }>> {
+    const rows: Array<{ leaf_index: string; leaf_hash: Buffer }> = await this.ds.query(
+      `SELECT leaf_index, leaf_hash FROM audit.entries WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2`,
+      [start, limit],
+    );
+    return rows.map((r) => ({ index: Number(r.leaf_index), hash: toBuffer(r.leaf_hash) }));
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.ds.getRepository(AuditCheckpointEntity).findOne({ where: {}, order: { size: 'DESC' } });
+  }
+
+  async listCheckpoints(after: number, limit: number): Promise<StoredCheckpoint[]> {
+    return this.ds
+      .getRepository(AuditCheckpointEntity)
+      .createQueryBuilder('c')
+      .where('c.size > :after', { after })
+      .orderBy('c.size', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Stores a checkpoint unless one for that size exists; returns the stored one. */
+  async saveCheckpoint(cp: StoredCheckpoint): Promise<StoredCheckpoint> {
+    await this.ds.query(
+      `INSERT INTO audit.checkpoints (size, root, signed_at, note) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
+      [cp.size, cp.root, cp.signedAt, cp.note],
+    );
+    const stored = await this.ds.getRepository(AuditCheckpointEntity).findOneBy({ size: cp.size });
+    if (!stored) throw new Error('checkpoint vanished after insert');
+    return stored;
+  }
+}

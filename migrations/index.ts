@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Init1764072000000 } from './1764072000000-init.js';
+
+/** Every migration, oldest first. Immutable once merged: fix forward with a new one. */
+export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1764072000000];
