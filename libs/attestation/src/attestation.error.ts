@@ -47,6 +47,16 @@ export const ATTESTATION_ERROR_CODES = [
   'policy_gpu_cc_disabled',
   'policy_field_missing',
   'policy_violation',
+  // TDX (Intel DCAP quotes and collateral)
+  'certificate_chain_incomplete',
+  'crl_expired',
+  'qe_report_signature_invalid',
+  'qe_report_data_mismatch',
+  'qe_identity_mismatch',
+  'collateral_signature_invalid',
+  'collateral_mismatch',
+  'tdx_module_mismatch',
+  'tcb_level_not_found',
 ] as const;
 export type AttestationErrorCode = (typeof ATTESTATION_ERROR_CODES)[number];
 

@@ -1,0 +1,12 @@
+export { TdxVerifier, TDX_COLLATERAL_KEYS, toVerifiedEvidence } from './tdx.verifier.js';
+export type { TdxVerifierConfig, TdxVerification, TdxCollateralChecked } from './tdx.verifier.js';
+export { parseTdxQuote, tdAttributesOf, TDX_TEE_TYPE } from './tdx-quote.js';
+export type { TdxQuote, TdxQuoteHeader, TdReportBody, TdAttributes, QeReport } from './tdx-quote.js';
+export { parsePckExtensions, SGX_EXTENSIONS_OID } from './pck-extensions.js';
+export type { PckExtensions } from './pck-extensions.js';
+export { TCB_STATUSES } from './tdx-collateral.js';
+export type { TcbStatus, TdxTcbInfo, TdQeIdentity } from './tdx-collateral.js';
+export type { TdxTcbEvaluation, TcbLevelMatch } from './tcb-status.js';
+export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './intel-roots.js';
+export { NodeTdxCrypto } from './tdx-crypto.js';
+export type { TdxCrypto } from './tdx-crypto.js';

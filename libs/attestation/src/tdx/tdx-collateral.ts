@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { AttestationError } from '../attestation.error.js';
+import type { ParsedCertificate } from './certificate.js';
+import { verifyCertificateChain } from './certificate-chain.js';
+import type { ParsedCrl } from './crl.js';
+import { readSignedJson } from './signed-json.js';
+import type { TdxCrypto } from './tdx-crypto.js';
+
+export const TCB_STATUSES = [
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+  'OutOfDate',
+  'OutOfDateConfigurationNeeded',
+  'Revoked',
+] as const;
+export type TcbStatus = (typeof TCB_STATUSES)[number];
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`));
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'date');
+const svn = z.object({ svn: z.number().int().min(0).max(255) }).loose();
+const status = z.enum(TCB_STATUSES);
+const isvLevel = z
+  .object({ tcb: z.object({ isvsvn: z.number().int().min(0) }).loose(), tcbDate: isoDate, tcbStatus: status, advisoryIDs: z.array(z.string()).optional() })
+  .loose();
+
+const tdxModuleSchema = z.object({ mrsigner: hex(48), attributes: hex(8), attributesMask: hex(8) }).loose();
+
+export const tdxTcbInfoSchema = z
+  .object({
+    id: z.literal('TDX'),
+    version: z.literal(3),
+    issueDate: isoDate,
+    nextUpdate: isoDate,
+    fmspc: hex(6),
+    pceId: hex(2),
+    tcbType: z.number().int(),
+    tcbEvaluationDataNumber: z.number().int(),
+    tdxModule: tdxModuleSchema.optional(),
+    tdxModuleIdentities: z.array(tdxModuleSchema.extend({ id: z.string(), tcbLevels: z.array(isvLevel) })).optional(),
+    tcbLevels: z
+      .array(
+        z
+          .object({
+            tcb: z
+              .object({ sgxtcbcomponents: z.array(svn).length(16), pcesvn: z.number().int().min(0), tdxtcbcomponents: z.array(svn).length(16) })
+              .loose(),
+            tcbDate: isoDate,
+            tcbStatus: status,
+            advisoryIDs: z.array(z.string()).optional(),
+          })
+          .loose(),
+      )
+      .min(1),
+  })
+  .loose();
+export type TdxTcbInfo = z.infer<typeof tdxTcbInfoSchema>;
+
+export const tdQeIdentitySchema = z
+  .object({
+    id: z.literal('TD_QE'),
+    version: z.literal(2),
+    issueDate: isoDate,
+    nextUpdate: isoDate,
+    tcbEvaluationDataNumber: z.number().int(),
+    miscselect: hex(4),
+    miscselectMask: hex(4),
+    attributes: hex(16),
+    attributesMask: hex(16),
+    mrsigner: hex(32),
+    isvprodid: z.number().int(),
+    tcbLevels: z.array(isvLevel).min(1),
+  })
+  .loose();
+export type TdQeIdentity = z.infer<typeof tdQeIdentitySchema>;
+
+export interface CollateralContext {
+  readonly at: Date;
+  readonly trustedRoots: readonly ParsedCertificate[];
+  readonly crls: readonly ParsedCrl[];
+  readonly requireCrls: boolean;
+}
+
+/** The signer Intel uses for TCB info and QE identity. */
+const TCB_SIGNER_CN = 'Intel SGX TCB Signing';
+
+function verifySigned<T>(
+  kind: 'tcbInfo' | 'qeIdentity',
+  body: Uint8Array,
+  issuerChain: readonly ParsedCertificate[],
+  schema: z.ZodType<T>,
+  context: CollateralContext,
+  crypto: TdxCrypto,
+): T & { issueDate: string; nextUpdate: string } {
+  const signed = readSignedJson(body, kind === 'tcbInfo' ? 'tcbInfo' : 'enclaveIdentity', kind);
+  const chain = verifyCertificateChain(
+    issuerChain,
+    { at: context.at, trustedRoots: context.trustedRoots, crls: context.crls, requireCrls: context.requireCrls, what: `${kind}IssuerChain` },
+    crypto,
+  );
+  const signer = chain.path[0]!;
+  if (signer.subjectCommonName !== TCB_SIGNER_CN || signer.isCa) {
+    throw new AttestationError('certificate_chain_invalid', 'collateral is not signed by the TCB signing certificate', kind);
+  }
+  if (!crypto.verifyEcdsa(signer.spki, 'sha256', signed.signed, signed.signature, 'p1363')) {
+    throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
+  }
+  const parsed = schema.safeParse(signed.value);
+  if (!parsed.success) {
+    throw new AttestationError('collateral_invalid', 'collateral does not have the expected shape', kind, parsed.error.issues[0]?.path.join('.'));
+  }
+  const value = parsed.data as T & { issueDate: string; nextUpdate: string };
+  const at = context.at.getTime();
+  if (at < Date.parse(value.issueDate) || at > Date.parse(value.nextUpdate)) {
+    throw new AttestationError('collateral_expired', 'collateral is not current at the requested time', kind);
+  }
+  return value;
+}
+
+export function verifyTcbInfo(
+  body: Uint8Array,
+  issuerChain: readonly ParsedCertificate[],
+  context: CollateralContext,
+  crypto: TdxCrypto,
+): TdxTcbInfo {
+  return verifySigned('tcbInfo', body, issuerChain, tdxTcbInfoSchema, context, crypto);
+}
+
+export function verifyQeIdentity(
+  body: Uint8Array,
+  issuerChain: readonly ParsedCertificate[],
+  context: CollateralContext,
+  crypto: TdxCrypto,
+): TdQeIdentity {
+  return verifySigned('qeIdentity', body, issuerChain, tdQeIdentitySchema, context, crypto);
+}

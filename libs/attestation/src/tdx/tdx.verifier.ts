@@ -1,0 +1,235 @@
+import { AttestationError } from '../attestation.error.js';
+import type { EvidenceVerifier, VerifiedEvidence, VerifyOptions } from '../verifier.js';
+import { certificatesFrom, fingerprintHex, parseCertificate, pemToDerList, sameBytes, type ParsedCertificate } from './certificate.js';
+import { verifyCertificateChain } from './certificate-chain.js';
+import { parseCrl, type ParsedCrl } from './crl.js';
+import { toHex } from './der.js';
+import { INTEL_SGX_ROOT_CA_PEM } from './intel-roots.js';
+import { parsePckExtensions, type PckExtensions } from './pck-extensions.js';
+import { evaluateQeIdentity, evaluateTdxTcb, type TcbLevelMatch, type TdxTcbEvaluation } from './tcb-status.js';
+import { verifyQeIdentity, verifyTcbInfo, type TdQeIdentity, type TdxTcbInfo } from './tdx-collateral.js';
+import { NodeTdxCrypto, p256RawToSpki, type TdxCrypto } from './tdx-crypto.js';
+import { CERT_DATA_PCK_CHAIN, parseTdxQuote, tdAttributesOf, type TdAttributes, type TdxQuote } from './tdx-quote.js';
+
+/** Keys of `VerifyOptions.collateral` the TDX verifier reads (names as in Intel PCS responses). */
+export const TDX_COLLATERAL_KEYS = {
+  /** Body of `GET /tdx/certification/v4/tcb?fmspc=` (JSON, exact bytes). */
+  tcbInfo: 'tcbInfo',
+  /** PEM from the `TCB-Info-Issuer-Chain` header. */
+  tcbInfoIssuerChain: 'tcbInfoIssuerChain',
+  /** Body of `GET /tdx/certification/v4/qe/identity` (JSON, exact bytes). */
+  qeIdentity: 'qeIdentity',
+  /** PEM from `SGX-Enclave-Identity-Issuer-Chain`; defaults to the TCB info issuer chain (same signer). */
+  qeIdentityIssuerChain: 'qeIdentityIssuerChain',
+  /** DER PCK CRL (`/sgx/certification/v4/pckcrl?ca=platform|processor&encoding=der`). */
+  pckCrl: 'pckCrl',
+  /** DER Intel SGX Root CA CRL. */
+  rootCaCrl: 'rootCaCrl',
+} as const;
+
+export interface TdxVerifierConfig {
+  /** Trust anchors (PEM or DER). Defaults to the pinned Intel SGX Root CA. */
+  readonly trustedRoots?: readonly (Uint8Array | string)[];
+  /**
+   * When true (default), TCB info, QE identity, their issuer chain and both CRLs must be supplied and pass.
+   * When false, whatever collateral is supplied is still fully checked, and what is missing is reported as unchecked.
+   */
+  readonly requireCollateral?: boolean;
+  readonly crypto?: TdxCrypto;
+}
+
+/** Which collateral took part in the verdict (auditors need to know what was not checked). */
+export interface TdxCollateralChecked {
+  readonly tcbInfo: boolean;
+  readonly qeIdentity: boolean;
+  readonly pckCrl: boolean;
+  readonly rootCaCrl: boolean;
+}
+
+export interface TdxVerification {
+  readonly quote: TdxQuote;
+  readonly tdAttributes: TdAttributes;
+  readonly pck: PckExtensions;
+  /** Leaf first, root last. */
+  readonly pckChain: readonly ParsedCertificate[];
+  readonly tcb: TdxTcbEvaluation | undefined;
+  readonly qeTcb: TcbLevelMatch | undefined;
+  readonly tcbInfo: TdxTcbInfo | undefined;
+  readonly qeIdentity: TdQeIdentity | undefined;
+  readonly collateralChecked: TdxCollateralChecked;
+}
+
+function readText(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Verifier for Intel TDX DCAP quotes (v4, v5): quote signature by the attestation key, QE report signed by the
+ * PCK, QE report data binding the attestation key and QE auth data, PCK chain to the Intel SGX Root CA with CRLs,
+ * and TCB info / QE identity collateral giving the TCB status, all judged at `options.at`.
+ */
+export class TdxVerifier implements EvidenceVerifier {
+  readonly format = 'tdx' as const;
+  private readonly crypto: TdxCrypto;
+  private readonly roots: readonly ParsedCertificate[];
+  private readonly requireCollateral: boolean;
+
+  constructor(config: TdxVerifierConfig = {}) {
+    this.crypto = config.crypto ?? new NodeTdxCrypto();
+    this.requireCollateral = config.requireCollateral ?? true;
+    const anchors = config.trustedRoots ?? [INTEL_SGX_ROOT_CA_PEM];
+    this.roots = anchors.flatMap((a) => certificatesFrom(a)).map((der, i) => parseCertificate(der, `trustedRoot[${i}]`));
+    if (this.roots.length === 0) throw new AttestationError('certificate_untrusted_root', 'no trusted root configured', 'trustedRoots');
+  }
+
+  async verify(evidence: Uint8Array, options: VerifyOptions): Promise<VerifiedEvidence> {
+    return toVerifiedEvidence(this.verifyQuote(evidence, options), this.crypto);
+  }
+
+  /** Synchronous core of `verify`, returning the full TDX view (quote, PCK extensions, TCB evaluation). */
+  verifyQuote(evidence: Uint8Array, options: VerifyOptions): TdxVerification {
+    const quote = parseTdxQuote(evidence);
+    const collateral = options.collateral ?? {};
+    const crls: ParsedCrl[] = [];
+    const checked = { tcbInfo: false, qeIdentity: false, pckCrl: false, rootCaCrl: false };
+    for (const key of ['pckCrl', 'rootCaCrl'] as const) {
+      const der = collateral[TDX_COLLATERAL_KEYS[key]];
+      if (der) {
+        crls.push(parseCrl(der, key));
+        checked[key] = true;
+      } else if (this.requireCollateral) {
+        throw new AttestationError('collateral_missing', 'required collateral is missing', key);
+      }
+    }
+
+    // 1. PCK chain → trusted root, with CRLs.
+    const pckDer =
+      quote.pckCertDataType === CERT_DATA_PCK_CHAIN
+        ? pemToDerList(quote.pckCertData)
+        : (options.certificates ?? []).flatMap((c) => certificatesFrom(c));
+    const pckChain = pckDer.map((der, i) => parseCertificate(der, `pck[${i}]`));
+    const chain = verifyCertificateChain(
+      pckChain,
+      { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, what: 'pck' },
+      this.crypto,
+    );
+    const pckLeaf = chain.path[0]!;
+    const pck = parsePckExtensions(pckLeaf);
+
+    // 2. QE report signed by the PCK key.
+    if (!this.crypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363')) {
+      throw new AttestationError('qe_report_signature_invalid', 'QE report signature is invalid', 'qeReportSignature');
+    }
+    // 3. The QE vouches for this attestation key: report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
+    const binding = this.crypto.sha256(Buffer.concat([quote.attestationKey, quote.qeAuthData]));
+    const expected = Buffer.concat([binding, Buffer.alloc(32)]);
+    if (!sameBytes(expected, quote.qeReport.reportData)) {
+      throw new AttestationError('qe_report_data_mismatch', 'QE report does not bind the attestation key', 'qeReport.reportData');
+    }
+    // 4. Quote signature over header + body by the attestation key.
+    if (!this.crypto.verifyEcdsa(p256RawToSpki(quote.attestationKey), 'sha256', quote.signedRegion, quote.signature, 'p1363')) {
+      throw new AttestationError('signature_invalid', 'TDX quote signature is invalid', 'signature');
+    }
+    if (options.expectedReportData && !sameBytes(options.expectedReportData, Buffer.from(quote.body.reportData, 'hex'))) {
+      throw new AttestationError('report_data_mismatch', 'REPORTDATA does not match the expected value', 'body.reportData');
+    }
+
+    // 5. Collateral: QE identity, then TCB info.
+    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral };
+    const issuerChainOf = (key: 'tcbInfoIssuerChain' | 'qeIdentityIssuerChain'): ParsedCertificate[] => {
+      const pem = collateral[TDX_COLLATERAL_KEYS[key]] ?? collateral[TDX_COLLATERAL_KEYS.tcbInfoIssuerChain];
+      if (!pem) throw new AttestationError('collateral_missing', 'collateral issuer chain is missing', key);
+      return pemToDerList(readText(pem)).map((der, i) => parseCertificate(der, `${key}[${i}]`));
+    };
+
+    let qeIdentity: TdQeIdentity | undefined;
+    let qeTcb: TcbLevelMatch | undefined;
+    const qeIdentityBody = collateral[TDX_COLLATERAL_KEYS.qeIdentity];
+    if (qeIdentityBody) {
+      qeIdentity = verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.crypto);
+      qeTcb = evaluateQeIdentity(qeIdentity, quote.qeReport);
+      checked.qeIdentity = true;
+      if (qeTcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'quoting enclave TCB is revoked', 'qeIdentity');
+    } else if (this.requireCollateral) {
+      throw new AttestationError('collateral_missing', 'required collateral is missing', 'qeIdentity');
+    }
+
+    let tcbInfo: TdxTcbInfo | undefined;
+    let tcb: TdxTcbEvaluation | undefined;
+    const tcbInfoBody = collateral[TDX_COLLATERAL_KEYS.tcbInfo];
+    if (tcbInfoBody) {
+      tcbInfo = verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.crypto);
+      tcb = evaluateTdxTcb(tcbInfo, pck, quote.body, qeTcb);
+      checked.tcbInfo = true;
+      if (tcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'platform TCB is revoked', 'tcbInfo');
+    } else if (this.requireCollateral) {
+      throw new AttestationError('collateral_missing', 'required collateral is missing', 'tcbInfo');
+    }
+
+    return {
+      quote,
+      tdAttributes: tdAttributesOf(quote.body),
+      pck,
+      pckChain: chain.path,
+      tcb,
+      qeTcb,
+      tcbInfo,
+      qeIdentity,
+      collateralChecked: checked,
+    };
+  }
+}
+
+/** Maps the TDX view onto the format-neutral claims every verifier returns. */
+export function toVerifiedEvidence(v: TdxVerification, crypto: TdxCrypto = new NodeTdxCrypto()): VerifiedEvidence {
+  const { quote, pck } = v;
+  const body = quote.body;
+  return {
+    format: 'tdx',
+    teeType: 'tdx',
+    simulated: false,
+    measurement: body.mrTd,
+    reportData: body.reportData,
+    debug: v.tdAttributes.debug,
+    tcb: {
+      teeTcbSvn: body.teeTcbSvn,
+      ...(body.teeTcbSvn2 ? { teeTcbSvn2: body.teeTcbSvn2 } : {}),
+      fmspc: pck.fmspc,
+      pceId: pck.pceId,
+      pceSvn: pck.pceSvn,
+      cpuSvn: pck.cpuSvn,
+      qeIsvSvn: quote.qeReport.isvSvn,
+      status: v.tcb?.status ?? 'Unknown',
+      advisoryIds: v.tcb?.advisoryIds ?? [],
+      ...(v.tcb ? { tcbDate: v.tcb.platform.tcbDate, tcbEvaluationDataNumber: v.tcb.tcbEvaluationDataNumber } : {}),
+      ...(v.qeTcb ? { qeStatus: v.qeTcb.status } : {}),
+      ...(v.tcb?.tdxModule ? { tdxModule: { id: v.tcb.tdxModule.id, status: v.tcb.tdxModule.status } } : {}),
+    },
+    details: {
+      quoteVersion: quote.header.version,
+      bodyType: body.bodyType,
+      qeVendorId: quote.header.qeVendorId,
+      mrTd: body.mrTd,
+      rtmr0: body.rtmrs[0],
+      rtmr1: body.rtmrs[1],
+      rtmr2: body.rtmrs[2],
+      rtmr3: body.rtmrs[3],
+      mrSeam: body.mrSeam,
+      mrSignerSeam: body.mrSignerSeam,
+      seamAttributes: body.seamAttributes,
+      tdAttributes: body.tdAttributes,
+      septVeDisable: v.tdAttributes.septVeDisable,
+      xfam: body.xfam,
+      mrConfigId: body.mrConfigId,
+      mrOwner: body.mrOwner,
+      mrOwnerConfig: body.mrOwnerConfig,
+      ...(body.mrServiceTd ? { mrServiceTd: body.mrServiceTd } : {}),
+      qe: { mrSigner: quote.qeReport.mrSigner, isvProdId: quote.qeReport.isvProdId, isvSvn: quote.qeReport.isvSvn },
+      attestationKeySha256: toHex(crypto.sha256(quote.attestationKey)),
+      pckCertificateSha256: fingerprintHex(v.pckChain[0]!.der, (d) => crypto.sha256(d)),
+      collateralChecked: v.collateralChecked,
+      ...(v.tcbInfo ? { tcbInfo: { issueDate: v.tcbInfo.issueDate, nextUpdate: v.tcbInfo.nextUpdate } } : {}),
+      ...(v.qeIdentity ? { qeIdentity: { issueDate: v.qeIdentity.issueDate, nextUpdate: v.qeIdentity.nextUpdate } } : {}),
+    },
+  };
+}
