@@ -35,3 +35,5 @@ export {
   wrappedDekToString,
   type WrappedDek,
 } from './keys/wrapped-dek.js';
+export { FF1_MAX_LENGTH, FF1_MAX_RADIX, FF1_MAX_TWEAK_LENGTH, FF1_MIN_DOMAIN_SIZE, Ff1 } from './fpe/ff1.js';
+export { FPE_ALPHABETS, FormatPreservingCipher, ShapePreservingCipher } from './fpe/format-preserving.cipher.js';
