@@ -1,0 +1,33 @@
+import type { Candidate, PiiEntity } from '../entities.js';
+
+/** A recognizer: appends raw candidates (UTF-16 offsets) for one or more entities to `out`. */
+export interface Detector {
+  readonly name: string;
+  readonly entities: readonly PiiEntity[];
+  /**
+   * When set, the detector only fires if a context word of this entity occurs somewhere in the text (or the field
+   * name hints the entity), so weak shape-only patterns cost nothing on ordinary text.
+   */
+  readonly gatedBy?: PiiEntity;
+  detect(text: string, out: Candidate[]): void;
+}
+
+/** Runs a global regex over text from the start, calling `fn` for each match. */
+export function eachMatch(re: RegExp, text: string, fn: (m: RegExpExecArray) => void): void {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    fn(m);
+    if (m[0].length === 0) re.lastIndex++;
+  }
+}
+
+/** ASCII digits of s, everything else dropped. */
+export function digitsOf(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) out += s[i];
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+import type { Candidate } from '../entities.js';
+import {
+  aadhaarValid,
+  caSinValid,
+  deTaxIdValid,
+  esDniNieValid,
+  itFiscalCodeValid,
+  nlBsnValid,
+  plPeselValid,
+  ukNhsValid,
+  ukNinoValid,
+} from '../validators/national-id.validator.js';
+import { usItinValid } from '../validators/us-ssn.validator.js';
+import { digitsOf, eachMatch, type Detector } from './detector.js';
+
+export const NATIONAL_ID_KINDS = [
+  'GB_NINO',
+  'GB_NHS',
+  'ES_DNI_NIE',
+  'IT_FISCAL_CODE',
+  'IN_AADHAAR',
+  'NL_BSN',
+  'PL_PESEL',
+  'CA_SIN',
+  'DE_TAX_ID',
+  'US_ITIN',
+] as const;
+export type NationalIdKind = (typeof NATIONAL_ID_KINDS)[number];
+
+interface IdRule {
+  kind: NationalIdKind;
+  re: RegExp;
+  normalise: (raw: string) => string;
+  valid: (compact: string) => boolean;
+  /** Score without context; checksums on short digit strings pass by chance, so those need context. */
+  score: number;
+  contextScore: number;
+}
+
+const upperAlnum = (raw: string): string => raw.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+
+const RULES: readonly IdRule[] = [
+  { kind: 'GB_NINO', re: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g, normalise: upperAlnum, valid: ukNinoValid, score: 0.6, contextScore: 0.95 },
+  { kind: 'GB_NHS', re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: ukNhsValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'ES_DNI_NIE', re: /\b(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z]\b/g, normalise: upperAlnum, valid: esDniNieValid, score: 0.7, contextScore: 0.95 },
+  {
+    kind: 'IT_FISCAL_CODE',
+    re: /\b[A-Za-z]{6}[\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{3}[A-Za-z]\b/g,
+    normalise: upperAlnum,
+    valid: itFiscalCodeValid,
+    score: 0.9,
+    contextScore: 1,
+  },
+  { kind: 'IN_AADHAAR', re: /(?<![\d.-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: aadhaarValid, score: 0.3, contextScore: 0.9 },
+  { kind: 'NL_BSN', re: /(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: nlBsnValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'PL_PESEL', re: /(?<![\d.-])\d{11}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: plPeselValid, score: 0.25, contextScore: 0.9 },
+  { kind: 'CA_SIN', re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: caSinValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'DE_TAX_ID', re: /(?<![\d.-])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: deTaxIdValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'US_ITIN', re: /(?<![\d.-])9\d{2}([- ]?)\d{2}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: usItinValid, score: 0.3, contextScore: 0.9 },
+];
+
+/** Checksummed national identifiers, one rule per enabled kind. */
+export class NationalIdDetector implements Detector {
+  readonly name = 'national_id';
+  readonly entities = ['NATIONAL_ID'] as const;
+  private readonly rules: readonly IdRule[];
+
+  constructor(kinds: readonly NationalIdKind[]) {
+    this.rules = RULES.filter((r) => kinds.includes(r.kind));
+  }
+
+  detect(text: string, out: Candidate[]): void {
+    for (const rule of this.rules) {
+      eachMatch(rule.re, text, (m) => {
+        if (!rule.valid(rule.normalise(m[0]))) return;
+        out.push({
+          entity: 'NATIONAL_ID',
+          start: m.index,
+          end: m.index + m[0].length,
+          score: rule.score,
+          contextScore: rule.contextScore,
+          reason: `national_id:${rule.kind.toLowerCase()}_checksum`,
+        });
+      });
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import type { Candidate } from '../entities.js';
+import { commonEnglishWords, HONORIFICS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
+import { eachMatch, type Detector } from './detector.js';
+
+const NAME = "\\p{Lu}(?:['’]\\p{Lu})?[\\p{Ll}\\p{M}]+(?:\\p{Lu}[\\p{Ll}\\p{M}]+)?(?:-\\p{Lu}[\\p{Ll}\\p{M}]+)?\\.?|\\p{Lu}\\.?";
+const PARTICLE = `(?:${[...NAME_PARTICLES].join('|')})`;
+const RUN_RE = new RegExp(
+  `(?<![\\p{L}\\p{M}\\p{N}'’@./_-])(?:${NAME})(?:[ \\t]+(?:${PARTICLE}[ \\t]+)*(?:${NAME})){0,5}(?![\\p{L}\\p{M}\\p{N}@])`,
+  'gu',
+);
+const INITIAL_RE = /^\p{Lu}\.?$/u;
+const SENTENCE_START_RE = /(?:^|[.!?:;"“(\n]\s*|\n\s*)$/;
+
+type TokenClass = 'name' | 'name_word' | 'unknown' | 'word' | 'stop' | 'place' | 'initial' | 'particle' | 'honorific';
+
+interface Token {
+  text: string;
+  start: number;
+  cls: TokenClass;
+}
+
+/**
+ * Heuristic names: runs of capitalised tokens scored by a given/family-name gazetteer, the absence of the tokens
+ * from a common-English word list, honorifics and initials. Organisation and street words end a run; a run
+ * next to one is not a person. Context words ("my name is", "by", "Dear") are applied by the analyzer.
+ */
+export class PersonDetector implements Detector {
+  readonly name = 'person';
+  readonly entities = ['PERSON'] as const;
+  private readonly words = commonEnglishWords();
+  private readonly names = humanNames();
+
+  detect(text: string, out: Candidate[]): void {
+    eachMatch(RUN_RE, text, (m) => {
+      const tokens = this.tokenize(m[0], m.index);
+      let segment: Token[] = [];
+      let honorific = false;
+      let prevBlocker: TokenClass | undefined;
+      const flush = (next: TokenClass | undefined): void => {
+        if (segment.length > 0) this.emit(text, segment, honorific, prevBlocker, next, out);
+        segment = [];
+        honorific = false;
+      };
+      for (const t of tokens) {
+        if (t.cls === 'honorific') {
+          flush(t.cls);
+          honorific = true;
+          prevBlocker = undefined;
+        } else if (t.cls === 'word' || t.cls === 'stop' || t.cls === 'place') {
+          flush(t.cls);
+          prevBlocker = t.cls;
+        } else {
+          segment.push(t);
+        }
+      }
+      flush(undefined);
+    });
+  }
+
+  private tokenize(run: string, offset: number): Token[] {
+    const tokens: Token[] = [];
+    const re = /\S+/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(run)) !== null) {
+      const raw = m[0];
+      tokens.push({ text: raw, start: offset + m.index, cls: this.classify(raw) });
+    }
+    return tokens;
+  }
+
+  private classify(raw: string): TokenClass {
+    if (INITIAL_RE.test(raw)) return 'initial';
+    const bare = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+    const lower = bare.toLowerCase();
+    if (NAME_PARTICLES.has(raw)) return 'particle';
+    if (HONORIFICS.has(lower)) return 'honorific';
+    if (NON_NAME_WORDS.has(lower)) return 'stop';
+    if (PLACE_NAMES.has(lower)) return 'place';
+    const isName = this.names.has(bare);
+    const isWord = this.words.has(lower) || (lower.endsWith('s') && this.words.has(lower.slice(0, -1)));
+    if (isName) return isWord ? 'name_word' : 'name';
+    return isWord ? 'word' : 'unknown';
+  }
+
+  private emit(
+    text: string,
+    seg: Token[],
+    honorific: boolean,
+    before: TokenClass | undefined,
+    after: TokenClass | undefined,
+    out: Candidate[],
+  ): void {
+    // A run glued to an organisation/street word ("Crown Street", "Exversion Orchestra") is not a person.
+    if (after === 'stop' || before === 'stop') return;
+    while (seg.length > 0 && seg[0]!.cls === 'particle') seg.shift();
+    while (seg.length > 0 && seg[seg.length - 1]!.cls === 'particle') seg.pop();
+    if (seg.length === 0) return;
+    let names = 0;
+    let weak = 0;
+    let unknown = 0;
+    let initials = 0;
+    for (const t of seg) {
+      if (t.cls === 'name') names++;
+      else if (t.cls === 'name_word') weak++;
+      else if (t.cls === 'unknown') unknown++;
+      else if (t.cls === 'initial') initials++;
+    }
+    const words = names + weak + unknown;
+    if (words === 0) return;
+    let score: number;
+    let reason: string;
+    if (words >= 2) {
+      score = names >= 2 ? 0.8 : names === 1 ? 0.7 : weak >= 1 ? 0.55 : 0.5;
+      if (initials > 0) score += 0.1;
+      reason = names > 0 ? 'person:gazetteer_multi' : 'person:capitalised_multi';
+    } else {
+      score = names === 1 ? 0.55 : 0.3;
+      if (initials > 0) score += 0.15;
+      reason = names === 1 ? 'person:gazetteer' : 'person:capitalised';
+      const first = seg[0]!;
+      if (names === 0 && SENTENCE_START_RE.test(text.slice(Math.max(0, first.start - 3), first.start))) score -= 0.1;
+    }
+    if (honorific) {
+      score = Math.max(score, 0.85);
+      reason += '+honorific';
+    }
+    const first = seg[0]!;
+    const last = seg[seg.length - 1]!;
+    const prefix = text.slice(Math.max(0, first.start - 4), first.start).toLowerCase();
+    if (/\bthe\s$/.test(prefix) || /\d\s+$/.test(prefix)) score -= 0.3;
+    let end = last.start + last.text.length;
+    // Keep the final period only when it belongs to an initial ("Szabina J.").
+    if (text[end - 1] === '.' && last.cls !== 'initial') end--;
+    out.push({ entity: 'PERSON', start: first.start, end, score: Math.min(score, 0.95), reason });
+  }
+}

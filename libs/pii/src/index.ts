@@ -1,0 +1,11 @@
+export * from './pii.error.js';
+export * from './entities.js';
+export * from './analyzer.js';
+export { fieldHint, CONTEXT_WORDS } from './context.js';
+export { NATIONAL_ID_KINDS, type NationalIdKind } from './detectors/national-id.detector.js';
+export * from './validators/luhn.validator.js';
+export * from './validators/iban.validator.js';
+export * from './validators/us-ssn.validator.js';
+export * from './validators/aba-routing.validator.js';
+export * from './validators/national-id.validator.js';
+export { utf16ToCodePointMapper, codePointLength } from './text/code-points.js';
