@@ -19,8 +19,10 @@ export const ENVELOPE_ERROR_CODES = [
   'blob_too_large',
   'invalid_context',
   'invalid_segment_size',
-  // keys
+  // primitives and keys
   'invalid_key',
+  'invalid_nonce',
+  'aead_authentication_failed',
   'dek_wrapped_malformed',
   'dek_unwrap_failed',
   'kek_id_mismatch',

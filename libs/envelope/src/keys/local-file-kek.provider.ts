@@ -1,16 +1,15 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { encodeFields, u32 } from '../encoding/length-prefixed.js';
 import { EnvelopeError } from '../envelope.error.js';
+import { GCM_NONCE_LENGTH, GCM_TAG_LENGTH, aesGcmDecrypt, aesGcmEncrypt } from '../primitives/aead.js';
 import { assertKeyId } from './data-key.js';
 import type { KekCiphertext, KekDescription, KekProvider } from './kek-provider.js';
 
 const FILE_FORMAT = 'confide-local-kek/v1';
 const AAD_LABEL = 'confide/local-kek/v1';
-const NONCE_LENGTH = 12;
-const TAG_LENGTH = 16;
 const KEK_LENGTH = 32;
 
 interface KekFileVersion {
@@ -116,11 +115,9 @@ export class LocalFileKekProvider implements KekProvider {
   async wrap(plaintext: Uint8Array, aad: Uint8Array): Promise<KekCiphertext> {
     const version = this.#file.primaryVersion;
     const key = this.#key(version);
-    const nonce = randomBytes(NONCE_LENGTH);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
-    cipher.setAAD(this.#aad(version, aad));
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return { kekId: this.#file.kekId, kekVersion: version, ciphertext: Buffer.concat([nonce, body, cipher.getAuthTag()]) };
+    const nonce = randomBytes(GCM_NONCE_LENGTH);
+    const { ciphertext, tag } = aesGcmEncrypt(key, nonce, plaintext, this.#aad(version, aad));
+    return { kekId: this.#file.kekId, kekVersion: version, ciphertext: Buffer.concat([nonce, ciphertext, tag]) };
   }
 
   async unwrap(wrapped: KekCiphertext, aad: Uint8Array): Promise<Uint8Array> {
@@ -132,18 +129,18 @@ export class LocalFileKekProvider implements KekProvider {
     }
     const key = this.#key(wrapped.kekVersion);
     const ct = Buffer.from(wrapped.ciphertext);
-    if (ct.length < NONCE_LENGTH + TAG_LENGTH) throw new EnvelopeError('dek_unwrap_failed', 'wrapped key is too short');
-    const decipher = createDecipheriv('aes-256-gcm', key, ct.subarray(0, NONCE_LENGTH), { authTagLength: TAG_LENGTH });
-    decipher.setAAD(this.#aad(wrapped.kekVersion, aad));
-    decipher.setAuthTag(ct.subarray(ct.length - TAG_LENGTH));
-    const out = decipher.update(ct.subarray(NONCE_LENGTH, ct.length - TAG_LENGTH));
+    if (ct.length < GCM_NONCE_LENGTH + GCM_TAG_LENGTH) throw new EnvelopeError('dek_unwrap_failed', 'wrapped key is too short');
     try {
-      decipher.final();
+      return aesGcmDecrypt(
+        key,
+        ct.subarray(0, GCM_NONCE_LENGTH),
+        ct.subarray(GCM_NONCE_LENGTH, ct.length - GCM_TAG_LENGTH),
+        ct.subarray(ct.length - GCM_TAG_LENGTH),
+        this.#aad(wrapped.kekVersion, aad),
+      );
     } catch {
-      out.fill(0);
       throw new EnvelopeError('dek_unwrap_failed', 'the wrapped key did not authenticate (wrong binding or corrupted)');
     }
-    return out;
   }
 
   async rotate(): Promise<KekDescription> {

@@ -3,13 +3,13 @@ import {
   createDecipheriv,
   createHash,
   createSecretKey,
-  hkdfSync,
   randomBytes,
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import { encodeFields, u32 } from '../encoding/length-prefixed.js';
 import { EnvelopeError } from '../envelope.error.js';
+import { hkdfSha256 } from '../primitives/aead.js';
 import type { DataKey } from '../keys/data-key.js';
 import { ByteQueue, splitTail } from './byte-queue.js';
 import {
@@ -79,7 +79,7 @@ interface BlobKeys {
  */
 function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer; keyVersion: number }, context: SealContext): BlobKeys {
   const info = encodeFields(KDF_LABEL, [header.boundBytes, context.tenantId, context.datasetId, u32(header.keyVersion)]);
-  const okm = Buffer.from(hkdfSync('sha256', dek.material(), header.salt, info, 32 + COMMITMENT_LENGTH));
+  const okm = hkdfSha256(dek.material(), header.salt, info, 32 + COMMITMENT_LENGTH);
   const key = createSecretKey(okm.subarray(0, 32));
   const commitment = Buffer.from(okm.subarray(32));
   okm.fill(0);
