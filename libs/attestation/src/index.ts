@@ -3,3 +3,4 @@ export * from './verifier.js';
 export * from './tdx/index.js';
 export * from './snp/index.js';
 export * from './common/index.js';
+export * from './nvidia/index.js';
