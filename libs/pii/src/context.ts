@@ -23,7 +23,7 @@ export class ContextMatcher {
 export const CONTEXT_WORDS: Readonly<Record<PiiEntity, readonly string[]>> = {
   EMAIL: ['email', 'e-mail', 'mail', 'contact', 'address'],
   PHONE: [
-    'phone', 'telephone', 'tel', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'number', 'contact', 'whatsapp',
+    'phone', 'telephone', 'tel', 'mobile', 'cell', 'cellphone', 'call', 'fax', 'contact', 'whatsapp',
     'sms', 'text me', 'reach me', 'ph', 'tlf', 'telefon', 'téléphone', 'teléfono', 'telefono', 'handy', 'office',
   ],
   CREDIT_CARD: [
@@ -62,15 +62,15 @@ export const CONTEXT_WORDS: Readonly<Record<PiiEntity, readonly string[]>> = {
   URL: ['url', 'link', 'connection', 'dsn', 'database', 'uri'],
   PERSON: [
     'name', 'named', 'called', 'dear', 'hi', 'hello', 'hey', 'thanks', 'thank you', 'regards', 'sincerely',
-    'cheers', 'signed', 'by', 'with', 'contact', 'customer', 'patient', 'client', 'employee', 'user', 'author',
-    'mr', 'mrs', 'ms', 'dr', 'i am', "i'm", 'this is', 'my name', 'his name', 'her name', 'meet', 'from', 'to',
-    'cc', 'attn', 'manager', 'directed', 'written', 'according to', 'said', 'says', 'wrote', 'told', 'asked',
-    'lives', 'married', 'son', 'daughter', 'wife', 'husband', 'mother', 'father', 'friend', 'colleague',
+    'cheers', 'signed', 'by', 'with', 'contact', 'customer', 'patient', 'employee', 'user', 'author', 'cc',
+    'attn', 'according to', 'said', 'says', 'wrote', 'told', 'asked', 'lives', 'married', 'son', 'daughter',
+    'wife', 'husband', 'mother', 'father', 'friend', 'colleague', 'mr', 'mrs', 'ms', 'dr',
   ],
   ADDRESS: [
     'address', 'addresses', 'lives at', 'live at', 'located at', 'located', 'ship to', 'send to', 'sent to',
     'deliver to', 'delivery', 'billing', 'shipping', 'mailing', 'moved', 'residence', 'resides', 'street',
-    'office is at', 'offices', 'home', 'corner', 'p.o', 'postal', 'zip', 'postcode',
+    'office is at', 'offices', 'home', 'corner', 'p.o', 'postal', 'zip', 'postcode', 'lives on', 'live on',
+    'meet you at', 'meet me at', 'stop at', 'drop off', 'drops you off', 'taxi to', 'deliver', 'return to',
   ],
 };
 

@@ -4,43 +4,48 @@ import { eachMatch, type Detector } from './detector.js';
 const W = "[\\p{L}\\p{M}][\\p{L}\\p{M}'’.-]*";
 const CW = "(?:\\p{Lu}|\\d)[\\p{L}\\p{M}'’.-]*";
 const NUM = '\\d{1,6}[A-Za-z]?(?:[/-]\\d{1,4})?';
-const UNIT = '(?:Apt\\.?|Apartment|Suite|Ste\\.?|Unit|Flat|Floor|Fl\\.?|Room|Rm\\.?|Bldg\\.?|#)\\s*[A-Za-z]?\\d{1,5}[A-Za-z]?';
-const SUFFIX =
-  '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Squares|Streets|Way|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Crescent|Cres|Close|Row|Walk|Alley|Plaza|Parade|Grove|Gardens|Green|Hill|Heights|Loop|Path|Pike|Mews|Wharf|Quay|View|Point|Pass|Passage|Park|Parks|Union|Fort|Ridge|Crossing|Creek|Cove|Landing|Meadows?|Junction|Expressway|Freeway|Route|Rte|Center|Centre|Port|Island|Isle|Estate|Mall|Manor|Oval|Rise|Vale|Villages?|Wells?|Springs?)\\b\\.?';
-const SUFFIX_LOWER = 'str(?:eet)?\\.?|st\\.|rd\\.|ave\\.?';
+const UNIT = '(?i:Apt\\.?|Apartment|Suite|Ste\\.?|Unit|Flat|Floor|Fl\\.?|Room|Rm\\.?|Bldg\\.?|#)\\s*[A-Za-z]?\\d{1,5}[A-Za-z]?';
+// USPS Publication 28 street suffixes (full and abbreviated) plus common Commonwealth ones.
+const SUFFIX_WORDS =
+  'Alley|Aly|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|Burgs?|Bypass|Byp|Camp|Canyon|Cape|Causeway|Center|Centre|Circles?|Cir|Cliffs?|Close|Club|Commons?|Corners?|Course|Courts?|Ct|Coves?|Creek|Crescent|Cres|Crest|Crossing|Crossroads?|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Expy|Extensions?|Ext|Falls?|Ferry|Fields?|Flats?|Fords?|Forests?|Forges?|Forks?|Fort|Freeway|Fwy|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Hts|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isles?|Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Light|Lights|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Parade|Parks?|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|Rise|River|Roads?|Rd|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Ways?|Wells?|Wharf|Quay|Vale|Grange';
+const SUFFIX = `(?i:${SUFFIX_WORDS})\\b\\.?`;
+const SUFFIX_LOWER = '(?i:str(?:eet)?\\.?)';
+const TRAILING_TYPE = '(?:\\s+(?i:St|Str|Rd|Ave|Street)\\b\\.?)?';
 const COMPOUND =
-  "[\\p{L}\\p{M}'’-]*(?:straße|strasse|str\\.|gasse|weg|allee|platz|ring|damm|ufer|gade|vej|vænget|gatan|gata|vägen|väg|veien|vegen|vei|katu|kuja|tie|polku|kaari|tori|laan|straat|gracht|plein|kade|utca|ulica|ulice|náměstí|cesta|gatve|iela|tänav|stræti|gata|braut|vegur|sokak|caddesi|odos|οδός)";
+  "[\\p{L}\\p{M}'’-]*(?i:straße|strasse|str\\.|gasse|weg|allee|platz|ring|damm|ufer|gade|vej|vænget|gatan|gata|gate|gaten|vägen|väg|veien|vegen|vei|stien|sti|stræde|straede|katu|kuja|tie|polku|kaari|tori|laan|straat|gracht|plein|kade|utca|ulica|ulice|náměstí|cesta|gatve|iela|tänav|stræti|gata|braut|vegur|sokak|caddesi|odos|οδός)";
 const PREFIX =
-  '(?:Rue|Avenue|Av\\.?|Avda\\.?|Avenida|Boulevard|Bd\\.?|Via|Viale|Piazza|Corso|Largo|Calle|C/|Carrer|Rua|Praça|Travessa|Paseo|Camino|Chemin|Allée|Impasse|Quai|Plaza|Ulica|ul\\.|Odos|Λ\\.|Οδός|Leoforos)';
-const HU_SUFFIX = '(?:u\\.|utca|út|tér|krt\\.|körút|tere)';
+  '(?i:Rue|Avenue|Av\\.?|Avda\\.?|Avenida|Boulevard|Bd\\.?|Via|Viale|Piazza|Corso|Largo|Calle|C/|Carrer|Rua|Praça|Travessa|Paseo|Camino|Chemin|Allée|Impasse|Quai|Plaza|Ulica|ul\\.|Odos|Λ\\.|Οδός|Leoforos)';
+const HU_SUFFIX = '(?i:u\\.|utca|út|útja|tér|krt\\.|körút|tere|rkp\\.|sor|köz|trg)';
 
 // Street line shapes; each group alternative is one family of address conventions.
+const LEAD = `(?:${UNIT}\\s+)?(?:${NUM}\\s+){0,2}`;
 const STREET_RE = new RegExp(
   [
-    // 12 Main Street / 1987 74 Diakou Street / Apt. 675 62314 Mellemvej 32 (the leading unit is optional)
-    `(?:${UNIT}\\s+)?(?:${NUM}\\s+)?${NUM}\\s+(?:${W}\\s+){0,4}(?:${SUFFIX}|${SUFFIX_LOWER})(?!\\p{L})`,
-    // Brucker Bundesstrasse 31, 28245 Puruntie 82, hersnapvej 18
-    `(?:${NUM}\\s+)?(?:${W}\\s+){0,3}${COMPOUND}\\s+${NUM}\\.?(?![\\p{L}\\d])`,
-    // 62 Rue Gafsa, Rua do Arenque 1634, 137 Avenue Teboulbi, Λ. Αλεξάνδρας 14
-    `(?:${NUM}\\s+)?${PREFIX}\\s+(?:${W}\\s+){0,4}${W}(?:\\s+${NUM}(?![\\p{L}\\d]))?`,
-    // Király u. 15., Erzsébet tér 19.
-    `(?:${NUM}\\s+)?(?:${CW}\\s+){1,3}${HU_SUFFIX}\\s+${NUM}\\.?`,
-    // 20789 Allika 46, 0605 πεντέλης 210: house number, one to three words, number
-    `${NUM}\\s+(?:${W}\\s+){0,2}${W}\\s+${NUM}(?![\\p{L}\\d]|[.,]\\d)`,
-    // PSC 0413, Box 8144 / Unit 4719 Box 7394 / P.O. Box 123
-    `(?:(?:PSC|Unit|CMR)\\s+\\d{3,5},?\\s+Box\\s+\\d{2,5}|P\\.?\\s?O\\.?\\s+Box\\s+\\d{1,6}|Post(?:box|fach)\\s+\\d{1,6})`,
+    // 62 Rue Gafsa, Rua do Arenque 1634, 010 63 Avenue du Golf Arabe, Λ. Αλεξάνδρας 14
+    `${LEAD}${PREFIX}\\s+(?:${W}\\s+){0,4}${W}(?:\\s+${NUM}(?![\\p{L}\\d]))?${TRAILING_TYPE}`,
+    // 12 Main Street / 1987 74 Diakou Street / Apt. 675 62314 Mellemvej 32
+    `${LEAD}${NUM}\\s+(?:${W}\\s+){0,4}(?:${SUFFIX}|${SUFFIX_LOWER})(?!\\p{L})`,
+    // Brucker Bundesstrasse 31, 28245 Puruntie 82, hersnapvej 18, Trenerys gate 232
+    `${LEAD}(?:${W}\\s+){0,3}${COMPOUND}\\s+${NUM}\\.?(?![\\p{L}\\d])${TRAILING_TYPE}`,
+    // Király u. 15., Erzsébet tér 19., Belgrád rkp. 18.
+    `${LEAD}(?:${CW}\\s+){1,3}${HU_SUFFIX}\\s+${NUM}\\.?`,
+    // 20789 Allika 46, 0605 πεντέλης 210, 9816 214 Pavlou Drandaki: house number(s) and a name
+    `${LEAD}${NUM}\\s+(?:${W}\\s+){0,2}${W}\\s+${NUM}(?![\\p{L}\\d]|[.,]\\d)${TRAILING_TYPE}|${NUM}\\s+${NUM}\\s+(?:${CW}\\s+){0,2}${CW}`,
+    // PSC 0413, Box 8144 / Unit 4719 Box 7394 / P.O. Box 123 / USNS Møller + FPO line
+    `(?i:(?:PSC|Unit|CMR)\\s+\\d{3,5},?\\s+Box\\s+\\d{2,5}|P\\.?\\s?O\\.?\\s+Box\\s+\\d{1,6}|Post(?:box|fach)\\s+\\d{1,6}|(?:USNS|USNV|USS|USCGC)\\s+${W}(?=\\s*\\n?\\s*(?:APO|FPO|DPO)\\b))`,
   ]
     .map((s) => `(${s})`)
     .join('|'),
   'gu',
 );
-const BASE_SCORES = [0.7, 0.65, 0.6, 0.65, 0.45, 0.8];
-const REASONS = ['street_suffix', 'street_compound', 'street_prefix', 'street_hu', 'number_name_number', 'po_box'];
+const BASE_SCORES = [0.6, 0.7, 0.65, 0.65, 0.45, 0.8];
+const REASONS = ['street_prefix', 'street_suffix', 'street_compound', 'street_hu', 'number_name', 'po_box'];
 
 // What may follow a street line: unit, military post office, postcode, region code, place name.
-const SEP = '[ \\t]*(?:,[ \\t]*)?(?:\\r?\\n[ \\t]*)*(?:,[ \\t]*)?';
+// Line breaks may carry e-mail quote markers ("> ", "| ").
+const SEP = '[ \\t]*(?:,[ \\t]*)?(?:\\r?\\n[ \\t]*(?:>+|\\|)?[ \\t]*)*(?:,[ \\t]*)?';
 const CONTINUATION_RE = new RegExp(
-  `^${SEP}(?:(${UNIT})|((?:APO|FPO|DPO)\\s+(?:AA|AE|AP)\\s+\\d{5})|(\\d{5}(?:-\\d{4})?|[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}|[A-Z]\\d[A-Z]\\s?\\d[A-Z]\\d|\\d{4}\\s?[A-Z]{2}(?![\\p{L}])|\\d{2,4}(?:[ -]\\d{2,4})?)(?![\\p{L}\\d])|([A-Z]{2}(?![\\p{L}]))|(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:\\p{Lu}[\\p{L}\\p{M}'’.-]*|\\(\\p{Lu}[\\p{L}]*\\)|de|do|da|del|la|le|am|an|upon|sur|di))*?)(?=[ \\t]*(?:[,\\n\\r]|$|\\d|[?!;)]|\\.\\s)))`,
+  `^${SEP}(?:(${UNIT}|(?:\\p{Lu}[\\p{L}\\p{M}'’-]*\\s+){1,3}${SUFFIX})|((?i:APO|FPO|DPO)\\s+(?i:AA|AE|AP)\\s+\\d{5})|(\\d{5}(?:-\\d{4})?|[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}|[A-Z]\\d[A-Z]\\s?\\d[A-Z]\\d|\\d{4}\\s?[A-Z]{2}(?![\\p{L}])|\\d{2,4}(?:[ -]\\d{2,4})?)(?![\\p{L}\\d])|([A-Z]{2}(?![\\p{L}]))|(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:\\p{Lu}[\\p{L}\\p{M}'’.-]*|\\(\\p{Lu}[\\p{L}]*\\)|de|do|da|del|la|le|am|an|upon|sur|di))*?)(?=[ \\t]*(?:[,\\n\\r]|$|\\d|[?!;)]|\\.\\s)))`,
   'u',
 );
 
@@ -87,7 +92,6 @@ export class AddressDetector implements Detector {
         }
         end += c[0].length;
         parts++;
-        RE_RESET(CONTINUATION_RE);
       }
       out.push({
         entity: 'ADDRESS',
@@ -104,8 +108,4 @@ export class AddressDetector implements Detector {
       });
     }
   }
-}
-
-function RE_RESET(re: RegExp): void {
-  re.lastIndex = 0;
 }

@@ -1,8 +1,10 @@
 import type { Candidate } from '../entities.js';
-import { commonEnglishWords, HONORIFICS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
+import { commonEnglishWords, commonEnglishWordsTop, HONORIFICS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
 import { eachMatch, type Detector } from './detector.js';
 
-const NAME = "\\p{Lu}(?:['’]\\p{Lu})?[\\p{Ll}\\p{M}]+(?:\\p{Lu}[\\p{Ll}\\p{M}]+)?(?:-\\p{Lu}[\\p{Ll}\\p{M}]+)?\\.?|\\p{Lu}\\.?";
+// A capitalised token (O'Brien, McPherson, Weeks-Rivas), an honorific with its period, or an initial ("J.").
+const NAME =
+  "(?:Mr|Mrs|Ms|Dr|Prof|Sr|Sra|Srta|Mme|Mlle|Rev|Fr|Mx)\\.|\\p{Lu}(?:['’]\\p{Lu})?[\\p{Ll}\\p{M}]+(?:\\p{Lu}[\\p{Ll}\\p{M}]+)?(?:-\\p{Lu}[\\p{Ll}\\p{M}]+)?|(?!I\\b)\\p{Lu}\\.?";
 const PARTICLE = `(?:${[...NAME_PARTICLES].join('|')})`;
 const RUN_RE = new RegExp(
   `(?<![\\p{L}\\p{M}\\p{N}'’@./_-])(?:${NAME})(?:[ \\t]+(?:${PARTICLE}[ \\t]+)*(?:${NAME})){0,5}(?![\\p{L}\\p{M}\\p{N}@])`,
@@ -29,6 +31,7 @@ export class PersonDetector implements Detector {
   readonly entities = ['PERSON'] as const;
   private readonly words = commonEnglishWords();
   private readonly names = humanNames();
+  private readonly frequent = new Set(commonEnglishWordsTop());
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(RUN_RE, text, (m) => {
@@ -78,7 +81,8 @@ export class PersonDetector implements Detector {
     if (PLACE_NAMES.has(lower)) return 'place';
     const isName = this.names.has(bare);
     const isWord = this.words.has(lower) || (lower.endsWith('s') && this.words.has(lower.slice(0, -1)));
-    if (isName) return isWord ? 'name_word' : 'name';
+    // Very frequent words that are also someone's name ("Will", "May", "The", "My") read as words.
+    if (isName) return isWord ? (this.frequent.has(lower) ? 'word' : 'name_word') : 'name';
     return isWord ? 'word' : 'unknown';
   }
 
@@ -108,20 +112,37 @@ export class PersonDetector implements Detector {
     const words = names + weak + unknown;
     if (words === 0) return;
     let score: number;
+    let contextScore: number | undefined;
     let reason: string;
-    if (words >= 2) {
+    if (words >= 2 && names + unknown === 0) {
+      // Only ambiguous name/word tokens: a person only with an honorific.
+      score = 0.2;
+      contextScore = 0.45;
+      reason = 'person:ambiguous_multi';
+    } else if (words >= 2) {
       score = names >= 2 ? 0.8 : names === 1 ? 0.7 : weak >= 1 ? 0.55 : 0.5;
       if (initials > 0) score += 0.1;
       reason = names > 0 ? 'person:gazetteer_multi' : 'person:capitalised_multi';
     } else {
-      score = names === 1 ? 0.55 : 0.3;
-      if (initials > 0) score += 0.15;
-      reason = names === 1 ? 'person:gazetteer' : 'person:capitalised';
       const first = seg[0]!;
-      if (names === 0 && SENTENCE_START_RE.test(text.slice(Math.max(0, first.start - 3), first.start))) score -= 0.1;
+      const sentenceStart = SENTENCE_START_RE.test(text.slice(Math.max(0, first.start - 3), first.start));
+      if (names === 1) {
+        score = 0.55;
+        reason = 'person:gazetteer';
+      } else if (unknown === 1 && !sentenceStart) {
+        score = 0.3;
+        reason = 'person:capitalised';
+      } else {
+        // A lone ambiguous token, or an unknown word that is capitalised only because it starts a sentence.
+        score = 0.15;
+        contextScore = 0.45;
+        reason = unknown === 1 ? 'person:capitalised_sentence_start' : 'person:ambiguous';
+      }
+      if (initials > 0) score += 0.15;
     }
     if (honorific) {
       score = Math.max(score, 0.85);
+      contextScore = undefined;
       reason += '+honorific';
     }
     const first = seg[0]!;
@@ -131,6 +152,6 @@ export class PersonDetector implements Detector {
     let end = last.start + last.text.length;
     // Keep the final period only when it belongs to an initial ("Szabina J.").
     if (text[end - 1] === '.' && last.cls !== 'initial') end--;
-    out.push({ entity: 'PERSON', start: first.start, end, score: Math.min(score, 0.95), reason });
+    out.push({ entity: 'PERSON', start: first.start, end, score: Math.min(score, 0.95), reason, ...(contextScore === undefined ? {} : { contextScore }) });
   }
 }

@@ -6,6 +6,7 @@ import { eachMatch, type Detector } from './detector.js';
 const PHONE_RE =
   /(?<![\w+@/.-]|\d[.-])(?:\+|00)?\(?\d{1,5}\)?(?:[ .-]{1,2}\(?\d{1,5}\)?){0,6}(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w@]|[.-]\d)/gi;
 const DATE_LIKE_RE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
+const DATE_PREFIX_RE = /^(?:19|20)\d{2}-\d{2}-\d{2}/;
 const EXT_RE = /[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$/i;
 
 export class PhoneDetector implements Detector {
@@ -23,15 +24,17 @@ export class PhoneDetector implements Detector {
         if (c >= 48 && c <= 57) digitCount++;
       }
       if (digitCount < 7 || digitCount > 18) return;
-      if (DATE_LIKE_RE.test(raw)) return;
+      if (DATE_LIKE_RE.test(raw) || DATE_PREFIX_RE.test(raw)) return;
       const body = raw.replace(EXT_RE, '');
       const grouped = /[ .()-]/.test(body);
       const international = body.startsWith('+') || body.startsWith('00');
       const verdict = this.judge(body, international);
       let score: number;
       let reason: string;
+      const groups = body.split(/[ .()-]+/).filter((g) => g.length > 0).length;
       if (verdict.valid) {
-        score = 0.7;
+        // Two bare digit groups ("3747 3911") are as often house numbers or postcodes as phone numbers.
+        score = international || body.includes('(') || groups >= 3 ? 0.7 : 0.45;
         reason = `phone:valid_${verdict.region}`;
       } else if (verdict.possible) {
         score = grouped ? 0.5 : 0.3;

