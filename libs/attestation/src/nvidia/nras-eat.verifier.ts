@@ -52,7 +52,7 @@ function parseEat(evidence: Uint8Array): { overall: string; devices: Record<stri
 }
 
 function mapJoseError(error: unknown, what: string): AttestationError {
-  const code = (error as { code?: string }).code;
+  const code = (error as { code?: string }).code ?? '';
   const claim = (error as { claim?: string }).claim;
   switch (code) {
     case 'ERR_JWT_EXPIRED':
