@@ -37,3 +37,5 @@ export {
 } from './keys/wrapped-dek.js';
 export { FF1_MAX_LENGTH, FF1_MAX_RADIX, FF1_MAX_TWEAK_LENGTH, FF1_MIN_DOMAIN_SIZE, Ff1 } from './fpe/ff1.js';
 export { FPE_ALPHABETS, FormatPreservingCipher, ShapePreservingCipher } from './fpe/format-preserving.cipher.js';
+export { assertBlobKey, type BlobPutOptions, type BlobPutResult, type BlobStore } from './blob-store/blob-store.js';
+export { LocalFsBlobStore } from './blob-store/local-fs-blob.store.js';
