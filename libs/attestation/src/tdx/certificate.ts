@@ -127,7 +127,7 @@ export function certificatesFrom(input: Uint8Array | string): Uint8Array[] {
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 export function fingerprintHex(bytes: Uint8Array, sha256: (d: Uint8Array) => Uint8Array): string {

@@ -80,6 +80,25 @@ export interface CollateralContext {
   readonly trustedRoots: readonly ParsedCertificate[];
   readonly crls: readonly ParsedCrl[];
   readonly requireCrls: boolean;
+  /** Remembers parsed bodies by content digest so repeated collateral is not re-parsed (checks still run). */
+  readonly parsed?: ContentCache;
+}
+
+/** Bounded cache of parse results keyed by kind + SHA-256 of the input bytes. */
+export class ContentCache {
+  private readonly entries = new Map<string, unknown>();
+  constructor(
+    private readonly sha256: (data: Uint8Array) => Uint8Array,
+    private readonly limit = 256,
+  ) {}
+  get<T>(kind: string, bytes: Uint8Array, make: () => T): T {
+    const key = `${kind}:${Buffer.from(this.sha256(bytes)).toString('base64')}`;
+    if (this.entries.has(key)) return this.entries.get(key) as T;
+    const value = make();
+    if (this.entries.size >= this.limit) this.entries.clear();
+    this.entries.set(key, value);
+    return value;
+  }
 }
 
 /** The signer Intel uses for TCB info and QE identity. */
@@ -93,7 +112,11 @@ function verifySigned<T>(
   context: CollateralContext,
   crypto: TdxCrypto,
 ): T & { issueDate: string; nextUpdate: string } {
-  const signed = readSignedJson(body, kind === 'tcbInfo' ? 'tcbInfo' : 'enclaveIdentity', kind);
+  const read = (): { signed: ReturnType<typeof readSignedJson>; parsed: ReturnType<typeof schema.safeParse> } => {
+    const signed = readSignedJson(body, kind === 'tcbInfo' ? 'tcbInfo' : 'enclaveIdentity', kind);
+    return { signed, parsed: schema.safeParse(signed.value) };
+  };
+  const { signed, parsed } = context.parsed ? context.parsed.get(kind, body, read) : read();
   const chain = verifyCertificateChain(
     issuerChain,
     { at: context.at, trustedRoots: context.trustedRoots, crls: context.crls, requireCrls: context.requireCrls, what: `${kind}IssuerChain` },
@@ -106,7 +129,6 @@ function verifySigned<T>(
   if (!crypto.verifyEcdsa(signer.spki, 'sha256', signed.signed, signed.signature, 'p1363')) {
     throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
   }
-  const parsed = schema.safeParse(signed.value);
   if (!parsed.success) {
     throw new AttestationError('collateral_invalid', 'collateral does not have the expected shape', kind, parsed.error.issues[0]?.path.join('.'));
   }

@@ -64,3 +64,39 @@ export class NodeTdxCrypto implements TdxCrypto {
     return key;
   }
 }
+
+const MEMO_LIMIT = 4096;
+
+/**
+ * Remembers signatures that verified (never failures), keyed by a digest of key, data and signature. Used for
+ * certificates, CRLs, collateral and QE reports, which repeat across quotes from the same platform; the quote
+ * signature itself is never memoised.
+ */
+export class MemoizingTdxCrypto implements TdxCrypto {
+  private readonly verified = new Set<string>();
+
+  constructor(private readonly inner: TdxCrypto) {}
+
+  sha256(data: Uint8Array): Uint8Array {
+    return this.inner.sha256(data);
+  }
+
+  verifyEcdsa(
+    spki: Uint8Array,
+    hash: 'sha256' | 'sha384',
+    data: Uint8Array,
+    signature: Uint8Array,
+    format: 'p1363' | 'der',
+  ): boolean {
+    const id = Buffer.from(
+      this.inner.sha256(Buffer.concat([spki, Buffer.from(`|${hash}|${format}|${signature.length}|`), signature, data])),
+    ).toString('base64');
+    if (this.verified.has(id)) return true;
+    const ok = this.inner.verifyEcdsa(spki, hash, data, signature, format);
+    if (ok) {
+      if (this.verified.size >= MEMO_LIMIT) this.verified.clear();
+      this.verified.add(id);
+    }
+    return ok;
+  }
+}

@@ -4,6 +4,7 @@ import { AttestationError } from '../attestation.error.js';
 import { parseCertificate, pemToDerList } from './certificate.js';
 import { parsePckExtensions } from './pck-extensions.js';
 import { parseTdxQuote, tdAttributesOf } from './tdx-quote.js';
+import { serializeTdxQuote } from './tdx-quote.writer.js';
 import { QUOTES, tdxFixture } from './tdx-test-fixtures.js';
 
 const ZERO48 = '00'.repeat(48);
@@ -176,5 +177,16 @@ describe('parseTdxQuote rejects what it cannot trust to parse', () => {
     const sgx = Buffer.from(good);
     sgx.writeUInt32LE(0, 4);
     expect(code(sgx)).toBe('evidence_malformed');
+  });
+});
+
+describe('serializeTdxQuote', () => {
+  it('is the inverse of parseTdxQuote on every vector (minus trailing padding)', () => {
+    for (const file of Object.values(QUOTES)) {
+      const bytes = tdxFixture(file);
+      const quote = parseTdxQuote(bytes);
+      const again = serializeTdxQuote({ ...quote, qeReport: quote.qeReport.raw });
+      expect(Buffer.from(again).equals(Buffer.from(bytes.subarray(0, bytes.length - quote.trailingBytes)))).toBe(true);
+    }
   });
 });

@@ -7,8 +7,8 @@ import { toHex } from './der.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-roots.js';
 import { parsePckExtensions, type PckExtensions } from './pck-extensions.js';
 import { evaluateQeIdentity, evaluateTdxTcb, type TcbLevelMatch, type TdxTcbEvaluation } from './tcb-status.js';
-import { verifyQeIdentity, verifyTcbInfo, type TdQeIdentity, type TdxTcbInfo } from './tdx-collateral.js';
-import { NodeTdxCrypto, p256RawToSpki, type TdxCrypto } from './tdx-crypto.js';
+import { ContentCache, verifyQeIdentity, verifyTcbInfo, type TdQeIdentity, type TdxTcbInfo } from './tdx-collateral.js';
+import { MemoizingTdxCrypto, NodeTdxCrypto, p256RawToSpki, type TdxCrypto } from './tdx-crypto.js';
 import { CERT_DATA_PCK_CHAIN, parseTdxQuote, tdAttributesOf, type TdAttributes, type TdxQuote } from './tdx-quote.js';
 
 /** Keys of `VerifyOptions.collateral` the TDX verifier reads (names as in Intel PCS responses). */
@@ -71,11 +71,16 @@ function readText(bytes: Uint8Array): string {
 export class TdxVerifier implements EvidenceVerifier {
   readonly format = 'tdx' as const;
   private readonly crypto: TdxCrypto;
+  /** For certificates, CRLs, collateral and QE reports, which repeat across quotes (the chain cache). */
+  private readonly certCrypto: TdxCrypto;
   private readonly roots: readonly ParsedCertificate[];
+  private readonly parsed: ContentCache;
   private readonly requireCollateral: boolean;
 
   constructor(config: TdxVerifierConfig = {}) {
     this.crypto = config.crypto ?? new NodeTdxCrypto();
+    this.certCrypto = new MemoizingTdxCrypto(this.crypto);
+    this.parsed = new ContentCache((d) => this.crypto.sha256(d));
     this.requireCollateral = config.requireCollateral ?? true;
     const anchors = config.trustedRoots ?? [INTEL_SGX_ROOT_CA_PEM];
     this.roots = anchors.flatMap((a) => certificatesFrom(a)).map((der, i) => parseCertificate(der, `trustedRoot[${i}]`));
@@ -95,7 +100,7 @@ export class TdxVerifier implements EvidenceVerifier {
     for (const key of ['pckCrl', 'rootCaCrl'] as const) {
       const der = collateral[TDX_COLLATERAL_KEYS[key]];
       if (der) {
-        crls.push(parseCrl(der, key));
+        crls.push(this.parsed.get(key, der, () => parseCrl(der, key)));
         checked[key] = true;
       } else if (this.requireCollateral) {
         throw new AttestationError('collateral_missing', 'required collateral is missing', key);
@@ -103,21 +108,20 @@ export class TdxVerifier implements EvidenceVerifier {
     }
 
     // 1. PCK chain → trusted root, with CRLs.
-    const pckDer =
+    const pckChain =
       quote.pckCertDataType === CERT_DATA_PCK_CHAIN
-        ? pemToDerList(quote.pckCertData)
-        : (options.certificates ?? []).flatMap((c) => certificatesFrom(c));
-    const pckChain = pckDer.map((der, i) => parseCertificate(der, `pck[${i}]`));
+        ? this.parsed.get('pckChain', quote.pckCertData, () => pemToDerList(quote.pckCertData).map((der, i) => parseCertificate(der, `pck[${i}]`)))
+        : (options.certificates ?? []).flatMap((c) => certificatesFrom(c)).map((der, i) => parseCertificate(der, `pck[${i}]`));
     const chain = verifyCertificateChain(
       pckChain,
       { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, what: 'pck' },
-      this.crypto,
+      this.certCrypto,
     );
     const pckLeaf = chain.path[0]!;
-    const pck = parsePckExtensions(pckLeaf);
+    const pck = this.parsed.get('pckExtensions', pckLeaf.der, () => parsePckExtensions(pckLeaf));
 
     // 2. QE report signed by the PCK key.
-    if (!this.crypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363')) {
+    if (!this.certCrypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363')) {
       throw new AttestationError('qe_report_signature_invalid', 'QE report signature is invalid', 'qeReportSignature');
     }
     // 3. The QE vouches for this attestation key: report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
@@ -135,18 +139,18 @@ export class TdxVerifier implements EvidenceVerifier {
     }
 
     // 5. Collateral: QE identity, then TCB info.
-    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral };
+    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, parsed: this.parsed };
     const issuerChainOf = (key: 'tcbInfoIssuerChain' | 'qeIdentityIssuerChain'): ParsedCertificate[] => {
       const pem = collateral[TDX_COLLATERAL_KEYS[key]] ?? collateral[TDX_COLLATERAL_KEYS.tcbInfoIssuerChain];
       if (!pem) throw new AttestationError('collateral_missing', 'collateral issuer chain is missing', key);
-      return pemToDerList(readText(pem)).map((der, i) => parseCertificate(der, `${key}[${i}]`));
+      return this.parsed.get(key, pem, () => pemToDerList(readText(pem)).map((der, i) => parseCertificate(der, `${key}[${i}]`)));
     };
 
     let qeIdentity: TdQeIdentity | undefined;
     let qeTcb: TcbLevelMatch | undefined;
     const qeIdentityBody = collateral[TDX_COLLATERAL_KEYS.qeIdentity];
     if (qeIdentityBody) {
-      qeIdentity = verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.crypto);
+      qeIdentity = verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.certCrypto);
       qeTcb = evaluateQeIdentity(qeIdentity, quote.qeReport);
       checked.qeIdentity = true;
       if (qeTcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'quoting enclave TCB is revoked', 'qeIdentity');
@@ -158,7 +162,7 @@ export class TdxVerifier implements EvidenceVerifier {
     let tcb: TdxTcbEvaluation | undefined;
     const tcbInfoBody = collateral[TDX_COLLATERAL_KEYS.tcbInfo];
     if (tcbInfoBody) {
-      tcbInfo = verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.crypto);
+      tcbInfo = verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.certCrypto);
       tcb = evaluateTdxTcb(tcbInfo, pck, quote.body, qeTcb);
       checked.tcbInfo = true;
       if (tcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'platform TCB is revoked', 'tcbInfo');
