@@ -42,7 +42,7 @@ export type DekSource = DataKey | ((ref: DekReference) => DataKey | Promise<Data
 export interface SealOptions {
   readonly dek: DataKey;
   readonly context: SealContext;
-  /** Plaintext bytes per segment (default 256 KiB); bounds the memory used on both sides. */
+  /** Plaintext bytes per segment (default 1 MiB); bounds the memory used on both sides. */
   readonly segmentSize?: number;
 }
 

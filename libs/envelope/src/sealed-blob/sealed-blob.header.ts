@@ -20,7 +20,7 @@ export const TAG_LENGTH = 16;
 export const HEADER_FIXED_PREFIX = 7;
 export const MIN_SEGMENT_SIZE = 64;
 export const MAX_SEGMENT_SIZE = 16 * 1024 * 1024;
-export const DEFAULT_SEGMENT_SIZE = 256 * 1024;
+export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
 
 export interface SealedBlobHeader {
   readonly formatVersion: number;
