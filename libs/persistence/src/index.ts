@@ -1,3 +1,4 @@
 export * from './data-source.factory.js';
 export * from './entities/index.js';
 export * from './repositories/audit.repository.js';
+export * from './repositories/organization.repository.js';

@@ -27,7 +27,7 @@ const EnvSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OIDC_ISSUER: z.url().optional(),
-    OIDC_AUDIENCE: z.string().min(1).default('confide-api'),
+    OIDC_AUDIENCE: z.string().min(1).default('urn:confide:api'),
     OIDC_ALGORITHMS: z
       .string()
       .default('RS256,PS256,ES256')

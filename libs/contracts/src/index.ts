@@ -1,0 +1,3 @@
+export * from './organization.contract.js';
+export * from './audit.contract.js';
+export * from './openapi.js';
