@@ -1,5 +1,5 @@
 /**
- * NVIDIA Device Identity CA: root of every GPU device certificate chain. Byte-identical to
+ * NVIDIA Device Identity CA: root of every GPU device certificate chain. The same certificate (DER) as
  * attestation/roots/nvidia/device-identity-root-ca.pem (provenance in attestation/roots/roots.json).
  */
 export const NVIDIA_DEVICE_IDENTITY_ROOT_PEM = `-----BEGIN CERTIFICATE-----

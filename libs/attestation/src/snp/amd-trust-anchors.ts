@@ -1,5 +1,5 @@
 /**
- * AMD SEV-SNP trust anchors, embedded so that the verifier needs no file access. Byte-identical to
+ * AMD SEV-SNP trust anchors, embedded so that the verifier needs no file access. The same certificates (DER) as
  * attestation/roots/amd/*.pem (provenance and SHA-256 in attestation/roots/roots.json; a spec checks both agree).
  */
 import type { SnpProduct } from './snp-report.js';
