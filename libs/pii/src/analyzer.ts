@@ -163,13 +163,30 @@ export class PiiAnalyzer {
     const hint = fieldHint(options.field);
     const candidates: Candidate[] = [];
     let hasDigit: boolean | undefined;
+    let windows: readonly (readonly [number, number])[] | undefined;
     for (const detector of this.detectors) {
       const gate = detector.gatedBy;
       if (gate !== undefined && gate !== hint) {
         hasDigit ??= /\d/.test(text);
         if (!hasDigit || !this.matchers.get(gate)!.test(text)) continue;
       }
-      detector.detect(text, candidates);
+      if (!detector.needsDigits) {
+        detector.detect(text, candidates);
+        continue;
+      }
+      windows ??= digitWindows(text);
+      for (const [from, to] of windows) {
+        if (from === 0 && to === text.length) {
+          detector.detect(text, candidates);
+          continue;
+        }
+        const before = candidates.length;
+        detector.detect(text.slice(from, to), candidates);
+        for (let i = before; i < candidates.length; i++) {
+          candidates[i]!.start += from;
+          candidates[i]!.end += from;
+        }
+      }
     }
     for (const { entity, re } of this.deny) {
       re.lastIndex = 0;
@@ -235,6 +252,39 @@ export class PiiAnalyzer {
       reason: c.reason,
     }));
   }
+}
+
+const WINDOW_BEFORE = 120;
+const WINDOW_AFTER = 200;
+const DIGIT_RE = /\d+/g;
+
+/**
+ * Spans of text around digits (merged, snapped outward to whitespace) so digit-bearing detectors skip prose.
+ * The margins cover the words an address or IBAN carries before its first digit and the lines after it.
+ */
+function digitWindows(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  DIGIT_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = DIGIT_RE.exec(text)) !== null) {
+    let from = Math.max(0, m.index - WINDOW_BEFORE);
+    while (from > 0 && !isSpace(text.charCodeAt(from - 1))) from--;
+    const to = Math.min(text.length, m.index + m[0].length + WINDOW_AFTER);
+    const last = out[out.length - 1];
+    if (last && from <= last[1]) {
+      last[1] = Math.max(last[1], to);
+    } else {
+      out.push([from, to]);
+    }
+  }
+  for (const w of out) {
+    while (w[1] < text.length && !isSpace(text.charCodeAt(w[1]))) w[1]++;
+  }
+  return out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
 /** Greedy: highest score first (longer span on ties); a candidate overlapping a kept one is dropped. */

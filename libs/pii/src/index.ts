@@ -9,3 +9,7 @@ export * from './validators/us-ssn.validator.js';
 export * from './validators/aba-routing.validator.js';
 export * from './validators/national-id.validator.js';
 export { utf16ToCodePointMapper, codePointLength } from './text/code-points.js';
+export * from './scan/record-reader.js';
+export * from './scan/mask.js';
+export * from './scan/pii-scanner.js';
+export { codePointSlice } from './text/code-points.js';

@@ -2,7 +2,9 @@ import type { Candidate } from '../entities.js';
 import { eachMatch, type Detector } from './detector.js';
 
 const W = "[\\p{L}\\p{M}][\\p{L}\\p{M}'’.-]*";
-const CW = "(?:\\p{Lu}|\\d)[\\p{L}\\p{M}'’.-]*";
+const CW = "\\p{Lu}[\\p{L}\\p{M}'’.-]*";
+// A word with a lowercase letter: "WEST" in "GB82 WEST 1234" is not a street name.
+const WL = "[\\p{L}\\p{M}]*\\p{Ll}[\\p{L}\\p{M}'’.-]*";
 const NUM = '\\d{1,6}[A-Za-z]?(?:[/-]\\d{1,4})?';
 const UNIT = '(?i:Apt\\.?|Apartment|Suite|Ste\\.?|Unit|Flat|Floor|Fl\\.?|Room|Rm\\.?|Bldg\\.?|#)\\s*[A-Za-z]?\\d{1,5}[A-Za-z]?';
 // USPS Publication 28 street suffixes (full and abbreviated) plus common Commonwealth ones.
@@ -30,7 +32,7 @@ const STREET_RE = new RegExp(
     // Király u. 15., Erzsébet tér 19., Belgrád rkp. 18.
     `${LEAD}(?:${CW}\\s+){1,3}${HU_SUFFIX}\\s+${NUM}\\.?`,
     // 20789 Allika 46, 0605 πεντέλης 210, 9816 214 Pavlou Drandaki: house number(s) and a name
-    `${LEAD}${NUM}\\s+(?:${W}\\s+){0,2}${W}\\s+${NUM}(?![\\p{L}\\d]|[.,]\\d)${TRAILING_TYPE}|${NUM}\\s+${NUM}\\s+(?:${CW}\\s+){0,2}${CW}`,
+    `${LEAD}${NUM}\\s+(?:${WL}\\s+){0,2}${WL}\\s+${NUM}(?![\\p{L}\\d]|[.,]\\d)${TRAILING_TYPE}|${NUM}\\s+${NUM}\\s+(?:${CW}\\s+){0,2}${CW}`,
     // PSC 0413, Box 8144 / Unit 4719 Box 7394 / P.O. Box 123 / USNS Møller + FPO line
     `(?i:(?:PSC|Unit|CMR)\\s+\\d{3,5},?\\s+Box\\s+\\d{2,5}|P\\.?\\s?O\\.?\\s+Box\\s+\\d{1,6}|Post(?:box|fach)\\s+\\d{1,6}|(?:USNS|USNV|USS|USCGC)\\s+${W}(?=\\s*\\n?\\s*(?:APO|FPO|DPO)\\b))`,
   ]

@@ -14,6 +14,7 @@ const MONTH_DAY_YEAR_RE = new RegExp(`\\b${MONTH}\\.?\\s+(\\d{1,2})(?:st|nd|rd|t
 export class DateOfBirthDetector implements Detector {
   readonly name = 'date_of_birth';
   readonly entities = ['DATE_OF_BIRTH'] as const;
+  readonly needsDigits = true;
   readonly gatedBy = 'DATE_OF_BIRTH' as const;
 
   constructor(private readonly currentYear: number) {}

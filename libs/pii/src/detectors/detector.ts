@@ -9,6 +9,11 @@ export interface Detector {
    * name hints the entity), so weak shape-only patterns cost nothing on ordinary text.
    */
   readonly gatedBy?: PiiEntity;
+  /**
+   * Every match contains an ASCII digit: the analyzer then runs the detector only on windows around digit runs,
+   * which skips most of ordinary prose.
+   */
+  readonly needsDigits?: boolean;
   detect(text: string, out: Candidate[]): void;
 }
 

@@ -10,6 +10,7 @@ const LICENSE_RE = /\b(?=(?:[A-Z-]*\d){4})[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){4,1
 export class PassportDetector implements Detector {
   readonly name = 'passport';
   readonly entities = ['PASSPORT'] as const;
+  readonly needsDigits = true;
   readonly gatedBy = 'PASSPORT' as const;
 
   detect(text: string, out: Candidate[]): void {
@@ -22,6 +23,7 @@ export class PassportDetector implements Detector {
 export class DriverLicenseDetector implements Detector {
   readonly name = 'driver_license';
   readonly entities = ['DRIVER_LICENSE'] as const;
+  readonly needsDigits = true;
   readonly gatedBy = 'DRIVER_LICENSE' as const;
 
   detect(text: string, out: Candidate[]): void {

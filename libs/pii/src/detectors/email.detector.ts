@@ -21,8 +21,23 @@ export class EmailDetector implements Detector {
   readonly entities = ['EMAIL'] as const;
 
   detect(text: string, out: Candidate[]): void {
-    if (text.indexOf('@') < 0) return;
-    eachMatch(EMAIL_RE, text, (m) => {
+    let at = text.indexOf('@');
+    if (at < 0) return;
+    // Run the pattern only around each '@' (a local-part scan at every word start is the costly part).
+    let covered = 0;
+    while (at >= 0) {
+      const from = Math.max(covered, at - 128);
+      const to = Math.min(text.length, at + 256);
+      this.scan(text, from, to, out);
+      covered = to;
+      at = text.indexOf('@', Math.max(at + 1, to));
+    }
+  }
+
+  private scan(text: string, from: number, to: number, out: Candidate[]): void {
+    const window = text.slice(from, to);
+    eachMatch(EMAIL_RE, window, (m) => {
+      m.index += from;
       const tld = (m[1] ?? '').toLowerCase();
       const known = tld.length === 2 || GENERIC_TLDS.has(tld);
       out.push({

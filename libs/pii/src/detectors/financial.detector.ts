@@ -11,6 +11,7 @@ const IBAN_RE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}[ ]?[A-Za-z0-9]{4}(?:[ ]?[A-Za-
 export class CreditCardDetector implements Detector {
   readonly name = 'credit_card';
   readonly entities = ['CREDIT_CARD'] as const;
+  readonly needsDigits = true;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(CARD_RE, text, (m) => {
@@ -36,6 +37,7 @@ export class CreditCardDetector implements Detector {
 export class IbanDetector implements Detector {
   readonly name = 'iban';
   readonly entities = ['IBAN'] as const;
+  readonly needsDigits = true;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(IBAN_RE, text, (m) => {
@@ -68,6 +70,7 @@ const ACCOUNT_RE = /(?<![\d.,-])\d(?:[ -]?\d){5,16}(?![\d]|[.,-]\d)/g;
 export class BankRoutingDetector implements Detector {
   readonly name = 'bank_routing';
   readonly entities = ['BANK_ROUTING'] as const;
+  readonly needsDigits = true;
   readonly gatedBy = 'BANK_ROUTING' as const;
 
   detect(text: string, out: Candidate[]): void {
@@ -88,6 +91,7 @@ export class BankRoutingDetector implements Detector {
 export class BankAccountDetector implements Detector {
   readonly name = 'bank_account';
   readonly entities = ['BANK_ACCOUNT'] as const;
+  readonly needsDigits = true;
   readonly gatedBy = 'BANK_ACCOUNT' as const;
 
   detect(text: string, out: Candidate[]): void {

@@ -63,6 +63,7 @@ const RULES: readonly IdRule[] = [
 export class NationalIdDetector implements Detector {
   readonly name = 'national_id';
   readonly entities = ['NATIONAL_ID'] as const;
+  readonly needsDigits = true;
   private readonly rules: readonly IdRule[];
 
   constructor(kinds: readonly NationalIdKind[]) {

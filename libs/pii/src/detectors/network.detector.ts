@@ -7,11 +7,12 @@ const IPV4_RE = new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?!\\d|\\.\\d)`
 const IPV6_RE = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g;
 const MAC_RE = /(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])/g;
 const MAC_DOT_RE = /(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])/g;
-const URL_USERINFO_RE = /\b[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:@/"'<>]{1,256}:[^\s@/"'<>]{1,256}@[^\s/?#"'<>,;]+/g;
+const URL_USERINFO_RE = /\b[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:@/"'<>]{1,256}:[^\s@/"'<>]{1,256}@[^\s/?#"'<>,;]+(?:[/?#][^\s"'<>]*)?/g;
 
 export class IpAddressDetector implements Detector {
   readonly name = 'ip_address';
   readonly entities = ['IP_ADDRESS'] as const;
+  readonly needsDigits = true;
 
   detect(text: string, out: Candidate[]): void {
     if (text.indexOf('.') >= 0) {
@@ -58,7 +59,7 @@ export class UrlCredentialsDetector implements Detector {
   detect(text: string, out: Candidate[]): void {
     if (text.indexOf('://') < 0) return;
     eachMatch(URL_USERINFO_RE, text, (m) => {
-      out.push({ entity: 'URL', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'url:userinfo_credentials' });
+      out.push({ entity: 'URL', start: m.index, end: m.index + m[0].length, score: 0.98, reason: 'url:userinfo_credentials' });
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { Candidate } from '../entities.js';
 import { commonEnglishWords, commonEnglishWordsTop, HONORIFICS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
-import { eachMatch, type Detector } from './detector.js';
+import type { Detector } from './detector.js';
 
 // A capitalised token (O'Brien, McPherson, Weeks-Rivas), an honorific with its period, or an initial ("J.").
 const NAME =
@@ -8,8 +8,9 @@ const NAME =
 const PARTICLE = `(?:${[...NAME_PARTICLES].join('|')})`;
 const RUN_RE = new RegExp(
   `(?<![\\p{L}\\p{M}\\p{N}'’@./_-])(?:${NAME})(?:[ \\t]+(?:${PARTICLE}[ \\t]+)*(?:${NAME})){0,5}(?![\\p{L}\\p{M}\\p{N}@])`,
-  'gu',
+  'uy',
 );
+const CAPITAL_RE = /\p{Lu}/gu;
 const INITIAL_RE = /^\p{Lu}\.?$/u;
 const SENTENCE_START_RE = /(?:^|[.!?:;"“(\n]\s*|\n\s*)$/;
 
@@ -34,7 +35,20 @@ export class PersonDetector implements Detector {
   private readonly frequent = new Set(commonEnglishWordsTop());
 
   detect(text: string, out: Candidate[]): void {
-    eachMatch(RUN_RE, text, (m) => {
+    CAPITAL_RE.lastIndex = 0;
+    let cap: RegExpExecArray | null;
+    // Find capitals with a plain class scan, then try the run pattern anchored there (sticky).
+    while ((cap = CAPITAL_RE.exec(text)) !== null) {
+      RUN_RE.lastIndex = cap.index;
+      const m = RUN_RE.exec(text);
+      if (m === null) continue;
+      CAPITAL_RE.lastIndex = m.index + m[0].length;
+      this.run(text, m, out);
+    }
+  }
+
+  private run(text: string, m: RegExpExecArray, out: Candidate[]): void {
+    {
       const tokens = this.tokenize(m[0], m.index);
       let segment: Token[] = [];
       let honorific = false;
@@ -57,7 +71,7 @@ export class PersonDetector implements Detector {
         }
       }
       flush(undefined);
-    });
+    }
   }
 
   private tokenize(run: string, offset: number): Token[] {

@@ -12,6 +12,7 @@ const EXT_RE = /[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$/i;
 export class PhoneDetector implements Detector {
   readonly name = 'phone';
   readonly entities = ['PHONE'] as const;
+  readonly needsDigits = true;
 
   constructor(private readonly regions: readonly CountryCode[]) {}
 
@@ -35,10 +36,10 @@ export class PhoneDetector implements Detector {
       if (verdict.valid) {
         // Two bare digit groups ("3747 3911") are as often house numbers or postcodes as phone numbers.
         score = international || body.includes('(') || groups >= 3 ? 0.7 : 0.45;
-        reason = `phone:valid_${verdict.region}`;
+        reason = `phone:valid_${verdict.region.toLowerCase()}`;
       } else if (verdict.possible) {
         score = grouped ? 0.5 : 0.3;
-        reason = `phone:possible_${verdict.region}`;
+        reason = `phone:possible_${verdict.region.toLowerCase()}`;
       } else if (grouped && digitCount <= 15 && body.replace(/[^ .()-]/g, '').length >= 1) {
         score = 0.25;
         reason = 'phone:shape';

@@ -5,8 +5,8 @@ interface SecretRule {
   id: string;
   re: RegExp;
   score: number;
-  /** Cheap substring that must occur before the regex runs. */
-  needle: string;
+  /** Cheap substring (or pattern) that must occur before the regex runs. */
+  needle: string | RegExp;
   /** Capture group holding the secret (0 = whole match). */
   group?: number;
   validate?: (value: string) => boolean;
@@ -14,7 +14,7 @@ interface SecretRule {
 
 // Provider-prefixed formats (cross-checked against the gitleaks / secretlint catalogues).
 const RULES: readonly SecretRule[] = [
-  { id: 'aws_access_key_id', needle: 'A', re: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b/g, score: 0.95 },
+  { id: 'aws_access_key_id', needle: /A(?:KIA|SIA|BIA|CCA|3T)/, re: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b/g, score: 0.95 },
   {
     id: 'aws_secret_access_key',
     needle: 'ws',
@@ -37,10 +37,10 @@ const RULES: readonly SecretRule[] = [
   { id: 'huggingface_token', needle: 'hf_', re: /\bhf_[A-Za-z]{34,40}\b/g, score: 0.9 },
   { id: 'npm_token', needle: 'npm_', re: /\bnpm_[A-Za-z0-9]{36}\b/g, score: 0.95 },
   { id: 'sendgrid_key', needle: 'SG.', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, score: 0.97 },
-  { id: 'twilio_key', needle: 'SK', re: /\bSK[0-9a-f]{32}\b/g, score: 0.6 },
+  { id: 'twilio_key', needle: /SK[0-9a-f]{32}/, re: /\bSK[0-9a-f]{32}\b/g, score: 0.6 },
   { id: 'mailgun_key', needle: 'key-', re: /\bkey-[0-9a-f]{32}\b/g, score: 0.7 },
   { id: 'shopify_token', needle: 'shp', re: /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b/g, score: 0.95 },
-  { id: 'digitalocean_token', needle: 'do', re: /\bdo[opr]_v1_[a-f0-9]{64}\b/g, score: 0.95 },
+  { id: 'digitalocean_token', needle: '_v1_', re: /\bdo[opr]_v1_[a-f0-9]{64}\b/g, score: 0.95 },
   { id: 'square_token', needle: 'sq0', re: /\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}\b/g, score: 0.95 },
   { id: 'telegram_bot_token', needle: ':AA', re: /\b\d{8,10}:AA[0-9A-Za-z_-]{33}\b/g, score: 0.9 },
   { id: 'azure_storage_key', needle: 'AccountKey=', re: /AccountKey=([A-Za-z0-9+/]{86}==)/g, group: 1, score: 0.95 },
@@ -66,14 +66,14 @@ const RULES: readonly SecretRule[] = [
   },
 ];
 
-const ASSIGNMENT_NEEDLES_RE = /pass|pwd|secret|token|key|credential/i;
+const KEYWORD_RE = /password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|token|private[_-]?key/gi;
 // `password = "x"`, `"api_key": "x"`, `PGPASSWORD=x`, `secret: x`.
 const ASSIGNMENT_RE =
-  /\b([A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|token))["']?\s*(?::=|=>|[:=])\s*(?:"([^"\r\n]{4,200})"|'([^'\r\n]{4,200})'|([^\s"',;`)}\]]{4,200}))/gi;
+  /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|access[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|token))["']?\s*(?::=|=>|[:=])\s*(?:"([^"\r\n]{4,200})"|'([^'\r\n]{4,200})'|([^\s"',;`)}\]]{4,200}))/gi;
 // "my password is hunter22", "the password: x".
 const PROSE_RE = /\b(?:password|passcode|passphrase|pin code)\s+(?:is|was|will be|=|:)\s+["']?([^\s"',;]{4,100})/gi;
 const PLACEHOLDER_RE =
-  /^(?:\*+|x{3,}|\.{3,}|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|\$[A-Za-z_][A-Za-z0-9_]*|process\.env\..*|os\.environ.*|null|none|nil|undefined|true|false|changeme_placeholder|redacted|\[redacted\]|your[_-].*|example.*|placeholder|required|optional|string|number|secret|password|token)$/i;
+  /^(?:\$\{.*|\{\{.*|<.*|%[A-Za-z_]+%?|\*+|x{3,}|\.{3,}|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|\$[A-Za-z_][A-Za-z0-9_]*|process\.env\..*|os\.environ.*|null|none|nil|undefined|true|false|changeme_placeholder|redacted|\[redacted\]|your[_-].*|example.*|placeholder|required|optional|string|number|secret|password|token)$/i;
 
 function jwtHeaderValid(jwt: string): boolean {
   const header = jwt.slice(0, jwt.indexOf('.'));
@@ -91,7 +91,7 @@ export class SecretDetector implements Detector {
 
   detect(text: string, out: Candidate[]): void {
     for (const rule of RULES) {
-      if (text.indexOf(rule.needle) < 0) continue;
+      if (typeof rule.needle === 'string' ? text.indexOf(rule.needle) < 0 : !rule.needle.test(text)) continue;
       eachMatch(rule.re, text, (m) => {
         const group = rule.group ?? 0;
         const value = m[group];
@@ -101,7 +101,24 @@ export class SecretDetector implements Detector {
         out.push({ entity: 'SECRET', start, end: start + value.length, score: rule.score, reason: `secret:${rule.id}` });
       });
     }
-    if (!ASSIGNMENT_NEEDLES_RE.test(text)) return;
+    // Assignments and prose are searched only in windows around a keyword: a leading identifier scan over all
+    // of the text would cost more than every other rule together.
+    KEYWORD_RE.lastIndex = 0;
+    let k: RegExpExecArray | null;
+    let covered = 0;
+    while ((k = KEYWORD_RE.exec(text)) !== null) {
+      let from = k.index;
+      while (from > 0 && from > k.index - 64 && /[A-Za-z0-9_.-]/.test(text[from - 1]!)) from--;
+      from = Math.max(from, covered);
+      const to = Math.min(text.length, k.index + k[0].length + 240);
+      if (to <= covered) continue;
+      this.assignments(text.slice(from, to), from, out);
+      covered = to;
+      KEYWORD_RE.lastIndex = Math.max(KEYWORD_RE.lastIndex, to - 200);
+    }
+  }
+
+  private assignments(text: string, offset: number, out: Candidate[]): void {
     eachMatch(ASSIGNMENT_RE, text, (m) => {
       const value = m[2] ?? m[3] ?? m[4];
       if (value === undefined || PLACEHOLDER_RE.test(value.trim())) return;
@@ -109,7 +126,7 @@ export class SecretDetector implements Detector {
       // Token/key names carry a value that must look random; a password can be anything.
       const isPassword = /pass|pwd|secret/.test(key);
       if (!isPassword && !looksRandom(value)) return;
-      const start = m.index + m[0].length - value.length - (m[2] !== undefined || m[3] !== undefined ? 1 : 0);
+      const start = offset + m.index + m[0].length - value.length - (m[2] !== undefined || m[3] !== undefined ? 1 : 0);
       out.push({
         entity: 'SECRET',
         start,
@@ -121,7 +138,7 @@ export class SecretDetector implements Detector {
     eachMatch(PROSE_RE, text, (m) => {
       const value = m[1];
       if (value === undefined || PLACEHOLDER_RE.test(value)) return;
-      const start = m.index + m[0].length - value.length;
+      const start = offset + m.index + m[0].length - value.length;
       out.push({ entity: 'SECRET', start, end: start + value.length, score: 0.7, reason: 'secret:password_prose' });
     });
   }

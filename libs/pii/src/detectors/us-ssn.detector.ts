@@ -8,6 +8,7 @@ const SSN_RE = /(?<![\d.-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\d]|[.-]\d)/g;
 export class UsSsnDetector implements Detector {
   readonly name = 'us_ssn';
   readonly entities = ['US_SSN'] as const;
+  readonly needsDigits = true;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(SSN_RE, text, (m) => {

@@ -37,3 +37,9 @@ export function codePointLength(text: string): number {
   }
   return n;
 }
+
+/** Substring by code point offsets (the offsets findings carry). */
+export function codePointSlice(text: string, start: number, end: number): string {
+  if (!/[\uD800-\uDFFF]/.test(text)) return text.slice(start, end);
+  return Array.from(text).slice(start, end).join('');
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { PiiAnalyzer } from './analyzer.js';
+import type { PiiEntity } from './entities.js';
+import { PiiError } from './pii.error.js';
+import { codePointSlice } from './text/code-points.js';
+
+interface FixtureCase {
+  text: string;
+  entity: PiiEntity | null;
+  value?: string;
+}
+const fixture = (name: string): FixtureCase[] =>
+  readFileSync(new URL(`../../../test/fixtures/pii/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as FixtureCase);
+
+const analyzer = new PiiAnalyzer({ currentYear: 2026 });
+const found = (text: string, field?: string): { entity: PiiEntity; value: string; reason: string }[] =>
+  analyzer.analyze(text, { field }).map((f) => ({ entity: f.entity, value: codePointSlice(text, f.start, f.end), reason: f.reason }));
+
+describe.each([['secrets.fixture.jsonl'], ['dates-of-birth.fixture.jsonl'], ['national-ids.fixture.jsonl']])('fixture %s', (file) => {
+  const cases = fixture(file);
+  it.each(cases.filter((c) => c.entity !== null).map((c) => [c.text.slice(0, 50), c] as const))('finds %s', (_, c) => {
+    expect(found(c.text)).toContainEqual(expect.objectContaining({ entity: c.entity, value: c.value }));
+  });
+  const negatives = cases.filter((c) => c.entity === null);
+  const guarded: PiiEntity[] = file.startsWith('secrets') ? ['SECRET', 'URL'] : file.startsWith('dates') ? ['DATE_OF_BIRTH'] : ['NATIONAL_ID'];
+  it.each(negatives.map((c) => [c.text.slice(0, 50), c] as const))('does not report %s', (_, c) => {
+    expect(found(c.text).filter((f) => guarded.includes(f.entity))).toEqual([]);
+  });
+});
+
+describe('PiiAnalyzer', () => {
+  it('reports the common tier-A entities with validators', () => {
+    const text =
+      'Mail jane.doe@example.org or call +44 20 7946 0958. Card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, ' +
+      'SSN 536-90-5721, host 10.20.30.40 and fe80::1ff:fe23:4567:890a, mac 00:1A:2B:3C:4D:5E.';
+    const entities = found(text).map((f) => `${f.entity}=${f.value}`);
+    expect(entities).toEqual(
+      expect.arrayContaining([
+        'EMAIL=jane.doe@example.org',
+        'PHONE=+44 20 7946 0958',
+        'CREDIT_CARD=4111 1111 1111 1111',
+        'IBAN=GB82 WEST 1234 5698 7654 32',
+        'US_SSN=536-90-5721',
+        'IP_ADDRESS=10.20.30.40',
+        'IP_ADDRESS=fe80::1ff:fe23:4567:890a',
+        'MAC_ADDRESS=00:1A:2B:3C:4D:5E',
+      ]),
+    );
+  });
+
+  it('drops checksum failures and invalid SSN areas', () => {
+    expect(found('Card 4111 1111 1111 1112 and IBAN GB82 WEST 1234 5698 7654 33').filter((f) => f.entity !== 'PHONE')).toEqual([]);
+    expect(found('SSN 900-12-3456 and 666-12-3456 and 000-12-3456').filter((f) => f.entity === 'US_SSN')).toEqual([]);
+  });
+
+  it('needs context for routing numbers, passports, licences and bank accounts', () => {
+    expect(found('The value 021000021 appears here.').filter((f) => f.entity === 'BANK_ROUTING')).toEqual([]);
+    expect(found('ABA routing number 021000021')).toContainEqual(expect.objectContaining({ entity: 'BANK_ROUTING', value: '021000021' }));
+    expect(found('Passport number: X1234567 issued 2019')).toContainEqual(expect.objectContaining({ entity: 'PASSPORT', value: 'X1234567' }));
+    expect(found("Driver's license D1234-5678-9012")).toContainEqual(expect.objectContaining({ entity: 'DRIVER_LICENSE', value: 'D1234-5678-9012' }));
+    expect(found('Reference X1234567 in the public library').filter((f) => f.entity === 'PASSPORT' || f.entity === 'DRIVER_LICENSE')).toEqual([]);
+    expect(found('account number 12345678')).toContainEqual(expect.objectContaining({ entity: 'BANK_ACCOUNT', value: '12345678' }));
+  });
+
+  it('matches context as whole words only ("lic" in "public" is no licence)', () => {
+    expect(found('public record D1234567 was filed').filter((f) => f.entity === 'DRIVER_LICENSE')).toEqual([]);
+  });
+
+  it('finds people and addresses with honorifics, gazetteer names and street shapes', () => {
+    expect(found('Dear Mr. Okonkwo, thanks for writing.')).toContainEqual(expect.objectContaining({ entity: 'PERSON', value: 'Okonkwo' }));
+    expect(found('The report was written by Sarah Jennings last week.')).toContainEqual(
+      expect.objectContaining({ entity: 'PERSON', value: 'Sarah Jennings' }),
+    );
+    expect(found('Please ship to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today')).toContainEqual(
+      expect.objectContaining({ entity: 'ADDRESS', value: '1600 Pennsylvania Avenue NW, Washington, DC 20500' }),
+    );
+    expect(found('Meet me at Hauptstraße 5, 10115 Berlin')).toContainEqual(expect.objectContaining({ entity: 'ADDRESS' }));
+    expect(found('The server returned 404 after 3 retries.').filter((f) => f.entity === 'PERSON' || f.entity === 'ADDRESS')).toEqual([]);
+  });
+
+  it('uses field names as hints', () => {
+    expect(found('Ingrid', 'first_name')).toEqual([expect.objectContaining({ entity: 'PERSON', value: 'Ingrid' })]);
+    expect(found('1984-02-29', 'dob')).toEqual([expect.objectContaining({ entity: 'DATE_OF_BIRTH', value: '1984-02-29' })]);
+    expect(found('1984-02-29', 'created_at')).toEqual([]);
+    expect(found('536905721', 'ssn').map((f) => f.entity)).toContain('US_SSN');
+  });
+
+  it('reports offsets in code points, not UTF-16 units', () => {
+    const text = '😀😀 mail: a.b@example.com';
+    const [f] = analyzer.analyze(text);
+    expect(f).toMatchObject({ entity: 'EMAIL', start: 9, end: 24 });
+    expect(codePointSlice(text, f!.start, f!.end)).toBe('a.b@example.com');
+  });
+
+  it('applies thresholds, allow lists and deny lists', () => {
+    const strict = new PiiAnalyzer({ thresholds: { EMAIL: 0.99 } });
+    expect(strict.analyze('a@example.com')).toEqual([]);
+    const allow = new PiiAnalyzer({ allow: ['support@example.com', /@acme\.test$/] });
+    expect(allow.analyze('write to support@example.com or bob@acme.test or eve@example.com').map((f) => f.start)).toEqual([49]);
+    const deny = new PiiAnalyzer({ deny: [{ value: 'Project Bluebird', entity: 'PERSON' }] });
+    expect(deny.analyze('status of project bluebird?')).toEqual([expect.objectContaining({ entity: 'PERSON', score: 1, start: 10, end: 26 })]);
+    const emailOnly = new PiiAnalyzer({ entities: ['EMAIL'] });
+    expect(emailOnly.analyze('Dear John Smith, 4111 1111 1111 1111 x@y.io').map((f) => f.entity)).toEqual(['EMAIL']);
+  });
+
+  it('gives every finding a score in [0,1] and a reason', () => {
+    for (const f of analyzer.analyze('Dr. Ana Lima, ana@lima.pt, +351 912 345 678, 12 Rua Augusta, Lisboa')) {
+      expect(f.score).toBeGreaterThanOrEqual(0);
+      expect(f.score).toBeLessThanOrEqual(1);
+      expect(f.reason).toMatch(/^[a-z_]+:[a-z0-9_+:]+$/);
+    }
+  });
+
+  it('uses an explicit, validated phone region list', () => {
+    expect(() => new PiiAnalyzer({ phoneRegions: ['UK' as never] })).toThrow(PiiError);
+    const usOnly = new PiiAnalyzer({ phoneRegions: ['US'], entities: ['PHONE'] });
+    const frOnly = new PiiAnalyzer({ phoneRegions: ['FR'], entities: ['PHONE'] });
+    expect(usOnly.analyze('Call (415) 555-2671')).toHaveLength(1);
+    expect(frOnly.analyze('appelez le 06 12 34 56 78').map((f) => f.reason)).toEqual(['phone:valid_fr']);
+    expect(usOnly.analyze('appelez le 06 12 34 56 78').filter((f) => f.reason.startsWith('phone:valid'))).toEqual([]);
+  });
+
+  it('rejects bad configuration with typed errors', () => {
+    expect(() => new PiiAnalyzer({ thresholds: { EMAIL: 2 } })).toThrow(PiiError);
+    expect(() => new PiiAnalyzer({ entities: ['NOPE' as PiiEntity] })).toThrow(PiiError);
+    expect(() => new PiiAnalyzer({ deny: [{ value: ' ', entity: 'PERSON' }] })).toThrow(PiiError);
+  });
+});
