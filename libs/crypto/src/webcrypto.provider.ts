@@ -26,6 +26,8 @@ export const AES_GCM_MAX_IV_BYTES = 128;
  */
 export class WebCryptoProvider implements CryptoProvider {
   private readonly subtle: SubtleCrypto;
+  /** Imported public keys by encoding: evidence re-presents the same VCEK/PCK keys, and import dominates verify cost. */
+  private readonly publicKeys = new Map<string, Promise<CryptoKey>>();
 
   constructor(private readonly webcrypto: Crypto = new PeculiarCrypto() as unknown as Crypto) {
     this.subtle = webcrypto.subtle;
@@ -65,18 +67,19 @@ export class WebCryptoProvider implements CryptoProvider {
     if (!Number.isInteger(request.saltLength) || request.saltLength < 0) {
       throw new CryptoError('parameter_invalid', 'RSA-PSS salt length invalid');
     }
-    let key: CryptoKey;
-    try {
-      key = await this.subtle.importKey(
-        'spki',
-        toArrayBuffer(request.publicKeySpki),
-        { name: 'RSA-PSS', hash: request.hash },
-        false,
-        ['verify'],
-      );
-    } catch (cause) {
-      throw new CryptoError('key_invalid', 'RSA public key could not be imported', undefined, String(cause));
-    }
+    const key = await this.cachedPublicKey(`RSA-PSS:${request.hash}:${Buffer.from(request.publicKeySpki).toString('base64')}`, async () => {
+      try {
+        return await this.subtle.importKey(
+          'spki',
+          toArrayBuffer(request.publicKeySpki),
+          { name: 'RSA-PSS', hash: request.hash },
+          false,
+          ['verify'],
+        );
+      } catch (cause) {
+        throw new CryptoError('key_invalid', 'RSA public key could not be imported', undefined, String(cause));
+      }
+    });
     try {
       return await this.subtle.verify(
         { name: 'RSA-PSS', saltLength: request.saltLength },
@@ -187,6 +190,26 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   private async importEcPublic(
+    input: EcPublicKeyInput,
+    curve: EcCurve,
+    name: 'ECDSA' | 'ECDH',
+    usages: KeyUsage[],
+  ): Promise<CryptoKey> {
+    const cacheKey = `${name}:${curve}:${JSON.stringify(input, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))}`;
+    return this.cachedPublicKey(cacheKey, () => this.importEcPublicUncached(input, curve, name, usages));
+  }
+
+  private cachedPublicKey(cacheKey: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+    const cached = this.publicKeys.get(cacheKey);
+    if (cached) return cached;
+    const imported = load();
+    imported.catch(() => this.publicKeys.delete(cacheKey));
+    if (this.publicKeys.size >= 1024) this.publicKeys.clear();
+    this.publicKeys.set(cacheKey, imported);
+    return imported;
+  }
+
+  private async importEcPublicUncached(
     input: EcPublicKeyInput,
     curve: EcCurve,
     name: 'ECDSA' | 'ECDH',

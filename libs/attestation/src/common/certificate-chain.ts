@@ -15,6 +15,35 @@ export interface ChainRequest {
   readonly at: Date;
   /** Names the chain in errors (e.g. "vcek", "gpu-device"). */
   readonly what: string;
+  /**
+   * Signature checks already passed, owned by the caller (a verifier instance). A signature over fixed bytes stays
+   * valid, so only links are cached; validity at `at`, pinning and revocation are checked on every call.
+   */
+  readonly verifiedLinks?: VerifiedLinkCache;
+}
+
+/** Remembers (certificate, issuer) pairs whose signature verified. Bounded; cleared when full. */
+export class VerifiedLinkCache {
+  private readonly links = new Set<string>();
+  constructor(private readonly maxEntries = 10_000) {}
+
+  static keyOf(cert: Certificate, issuer: Certificate): string {
+    return `${Buffer.from(cert.der).toString('base64')}|${Buffer.from(issuer.publicKey.spki).toString('base64')}`;
+  }
+  has(cert: Certificate, issuer: Certificate): boolean {
+    return this.links.has(VerifiedLinkCache.keyOf(cert, issuer));
+  }
+  add(cert: Certificate, issuer: Certificate): void {
+    if (this.links.size >= this.maxEntries) this.links.clear();
+    this.links.add(VerifiedLinkCache.keyOf(cert, issuer));
+  }
+}
+
+async function linkVerifies(crypto: CryptoProvider, cert: Certificate, issuer: Certificate, cache?: VerifiedLinkCache): Promise<boolean> {
+  if (cache?.has(cert, issuer)) return true;
+  const ok = await verifyCertificateSignature(crypto, cert, issuer);
+  if (ok) cache?.add(cert, issuer);
+  return ok;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -45,7 +74,7 @@ export async function verifyCertificateChain(crypto: CryptoProvider, request: Ch
     checkValidity(current, at, what);
     if (sameBytes(current.issuer, current.subject)) {
       const pinned = request.trustAnchors.some((anchor) => sameBytes(anchor.der, current.der));
-      if (!(await verifyCertificateSignature(crypto, current, current))) {
+      if (!(await linkVerifies(crypto, current, current, request.verifiedLinks))) {
         throw new AttestationError('certificate_chain_invalid', 'root certificate signature is invalid', what, current.subjectCommonName);
       }
       if (!pinned) {
@@ -63,7 +92,7 @@ export async function verifyCertificateChain(crypto: CryptoProvider, request: Ch
     let issuer: Certificate | undefined;
     for (const candidate of candidates) {
       if (!candidate.isCa) continue;
-      if (await verifyCertificateSignature(crypto, current, candidate)) {
+      if (await linkVerifies(crypto, current, candidate, request.verifiedLinks)) {
         issuer = candidate;
         break;
       }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 import { describe, expect, it } from '@jest/globals';
 
@@ -179,5 +179,20 @@ describe('NvidiaSpdmVerifier mutations (each with its own reason code)', () => {
     const again = await verifier.verifyReport(SAMPLE.report, options);
     expect(v.measurementDigest).toBe(again.measurementDigest);
     expect(toHex(fromHex(v.measurementDigest))).toHaveLength(96);
+  });
+});
+
+/** Hand check against the Tinfoil H100 capture (AGPL-origin, never copied here): runs only where the shared folder is mounted. */
+const SHARED = '/work/shared/testdata/attestation/';
+(existsSync(`${SHARED}nvidia-h100-tinfoil-spdm-evidence.bin`) ? describe : describe.skip)('Tinfoil H100 capture (shared folder only)', () => {
+  it('verifies with the nonce shared with the TDX quote', async () => {
+    const nonce = '080c405ce6789e1761445180029523df3ae49576043f7f0868413a38e5e9a84e';
+    const v = await verifier.verifyReport(new Uint8Array(readFileSync(`${SHARED}nvidia-h100-tinfoil-spdm-evidence.bin`)), {
+      at: new Date('2026-06-29T02:08:05Z'),
+      certificates: [new Uint8Array(readFileSync(`${SHARED}nvidia-h100-tinfoil-certchain.pem`))],
+      expectedReportData: fromHex(nonce),
+    });
+    expect(v.report.opaque).toMatchObject({ driverVersion: '595.71.05', vbiosVersion: '96.00.d9.00.02' });
+    expect(v.report.signedBytes.length + 96).toBe(4129);
   });
 });

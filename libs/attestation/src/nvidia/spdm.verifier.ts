@@ -1,7 +1,13 @@
 import { concatBytes, toHex, WebCryptoProvider, type CryptoProvider } from '@confide/crypto';
 
 import { AttestationError } from '../attestation.error.js';
-import { certificatesFromPemOrDer, parseCertificate, verifyCertificateChain, type Certificate } from '../common/index.js';
+import {
+  certificatesFromPemOrDer,
+  parseCertificate,
+  verifyCertificateChain,
+  VerifiedLinkCache,
+  type Certificate,
+} from '../common/index.js';
 import type { EvidenceVerifier, VerifiedEvidence, VerifyOptions } from '../verifier.js';
 import { diceFwids } from './gpu-device-certificate.js';
 import { NVIDIA_DEVICE_IDENTITY_ROOT_PEM } from './nvidia-trust-anchors.js';
@@ -30,6 +36,7 @@ export interface NvidiaSpdmVerification {
 export class NvidiaSpdmVerifier implements EvidenceVerifier {
   readonly format = 'nvidia-spdm' as const;
   private readonly crypto: CryptoProvider;
+  private readonly verifiedLinks = new VerifiedLinkCache();
   private readonly roots: readonly Certificate[];
 
   constructor(config: NvidiaSpdmVerifierConfig = {}) {
@@ -55,6 +62,7 @@ export class NvidiaSpdmVerifier implements EvidenceVerifier {
       trustAnchors: this.roots,
       at: options.at,
       what: 'gpu-device',
+      verifiedLinks: this.verifiedLinks,
     });
 
     if (leaf.publicKey.kind !== 'ec' || leaf.publicKey.curve !== 'P-384') {

@@ -7,6 +7,7 @@ import {
   parseCertificate,
   parseCrl,
   verifyCertificateChain,
+  VerifiedLinkCache,
   type Certificate,
 } from '../common/index.js';
 import type { EvidenceVerifier, VerifiedEvidence, VerifyOptions } from '../verifier.js';
@@ -66,6 +67,7 @@ function tcbMatches(reported: SnpTcbVersion, certified: AmdEndorsementKeyInfo['t
 export class SnpVerifier implements EvidenceVerifier {
   readonly format = 'sev-snp' as const;
   private readonly crypto: CryptoProvider;
+  private readonly verifiedLinks = new VerifiedLinkCache();
   private readonly trust: Readonly<Record<SnpProduct, ProductTrust>>;
 
   constructor(config: SnpVerifierConfig = {}) {
@@ -118,6 +120,7 @@ export class SnpVerifier implements EvidenceVerifier {
       trustAnchors: [trust.ark],
       at: options.at,
       what: endorsementKey.kind,
+      verifiedLinks: this.verifiedLinks,
     });
 
     const crlDer = options.collateral?.[SNP_COLLATERAL_KEYS.crl];
