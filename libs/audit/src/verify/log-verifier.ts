@@ -34,10 +34,10 @@ export type ProblemCode =
 
 export interface Problem {
   readonly code: ProblemCode;
-  /** First leaf index the problem is pinned to; for root mismatches, the start of the range it lies in. */
+  /** The leaf index the problem is pinned to exactly. */
   readonly index?: number;
-  /** For root mismatches: the checkpoint size whose root failed (the bad entry is in [index, size)). */
-  readonly size?: number;
+  /** When it cannot be pinned: the bad entry lies in [range[0], range[1]) (between two signed checkpoints). */
+  readonly range?: readonly [number, number];
   readonly message: string;
 }
 
@@ -129,7 +129,7 @@ export function verifyAuditLog(input: VerifyInput): VerifyReport {
         if (problems.every((p) => p.code !== 'root_mismatch')) verifiedSize = cp.size;
         lastGood = cp.size;
       } else {
-        problems.push({ code: 'root_mismatch', index: lastGood, size: cp.size, message: `the log does not match the signed checkpoint of size ${cp.size}: a bad entry lies in [${lastGood}, ${cp.size})` });
+        problems.push({ code: 'root_mismatch', range: [lastGood, cp.size], message: `the log does not match the signed checkpoint of size ${cp.size}: a bad entry lies in [${lastGood}, ${cp.size})` });
       }
       ci += 1;
     }
@@ -141,7 +141,7 @@ export function verifyAuditLog(input: VerifyInput): VerifyReport {
   }
   for (; ci < checkpoints.length; ci++) {
     const cp = checkpoints[ci]!;
-    problems.push({ code: 'log_shorter_than_checkpoint', index: range.size, size: cp.size, message: `a checkpoint signs ${cp.size} entries but the log has ${range.size}` });
+    problems.push({ code: 'log_shorter_than_checkpoint', index: range.size, message: `a checkpoint signs ${cp.size} entries but the log has ${range.size}` });
   }
 
   if (input.previous) {
@@ -160,7 +160,9 @@ export function verifyAuditLog(input: VerifyInput): VerifyReport {
     }
   }
 
-  const pinned = problems.filter((p) => p.index !== undefined).map((p) => p.index!);
+  // An exact pin wins; otherwise the start of the earliest range a bad entry must lie in.
+  const exact = problems.filter((p) => p.index !== undefined).map((p) => p.index!);
+  const pinned = exact.length ? exact : problems.filter((p) => p.range).map((p) => p.range![0]);
   const latest = checkpoints.at(-1);
   return {
     ok: problems.length === 0,
