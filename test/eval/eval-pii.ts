@@ -8,8 +8,8 @@
  * score, e.g. an ORGANIZATION called PERSON), unpaired gold spans false negatives. F2 weighs recall 2x.
  *
  * Label mapping lives here and only here. Like Presidio's SpanEvaluator (which builds spans from consecutive
- * tokens of one type), same-label spans separated only by whitespace or punctuation are merged, in gold and in
- * predictions. Our ADDRESS is a whole postal address (street, unit, city, region, postcode, country); the file
+ * tokens of one type), same-label spans separated only by whitespace are merged, in gold and in predictions
+ * (ADDRESS spans also across punctuation, since an address is one entity over several lines). Our ADDRESS is a whole postal address (street, unit, city, region, postcode, country); the file
  * labels that either as one STREET_ADDRESS span or as fragments split into STREET_ADDRESS / GPE / ZIP_CODE, so
  * GPE and ZIP_CODE spans chained directly onto a street address join it ("address block"). The report also
  * prints the score without that joining ("strict"). Labels we have no entity for (ORGANIZATION, standalone
@@ -78,14 +78,17 @@ interface Span {
   entity: string;
 }
 
-const GAP_RE = /^[\s,.;:()\-–]*$/;
+// Punctuation, and the "> " / "| " markers of quoted e-mail lines.
+const GAP_RE = /^[\s,.;:()\-–>|]*$/;
+const WHITESPACE_RE = /^\s*$/;
 
 function mergeAdjacent(text: string, spans: Span[]): Span[] {
   const sorted = [...spans].sort((a, b) => a.start - b.start);
   const out: Span[] = [];
   for (const s of sorted) {
     const prev = out.at(-1);
-    if (prev && prev.entity === s.entity && s.start >= prev.end && GAP_RE.test(text.slice(prev.end, s.start))) {
+    const gap = s.entity === 'ADDRESS' ? GAP_RE : WHITESPACE_RE;
+    if (prev && prev.entity === s.entity && s.start >= prev.end && gap.test(text.slice(prev.end, s.start))) {
       prev.end = Math.max(prev.end, s.end);
     } else if (prev && prev.entity === s.entity && s.start < prev.end) {
       prev.end = Math.max(prev.end, s.end);

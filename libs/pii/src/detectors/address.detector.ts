@@ -14,21 +14,24 @@ const SUFFIX = `(?i:${SUFFIX_WORDS})\\b\\.?`;
 const SUFFIX_LOWER = '(?i:str(?:eet)?\\.?)';
 const TRAILING_TYPE = '(?:\\s+(?i:St|Str|Rd|Ave|Street)\\b\\.?)?';
 const COMPOUND =
-  "[\\p{L}\\p{M}'’-]*(?i:straße|strasse|str\\.|gasse|weg|allee|platz|ring|damm|ufer|gade|vej|vænget|gatan|gata|gate|gaten|vägen|väg|veien|vegen|vei|stien|sti|stræde|straede|katu|kuja|tie|polku|kaari|tori|laan|straat|gracht|plein|kade|utca|ulica|ulice|náměstí|cesta|gatve|iela|tänav|stræti|gata|braut|vegur|sokak|caddesi|odos|οδός)";
+  "[\\p{L}\\p{M}'’-]*(?i:straße|strasse|str\\.|gasse|weg|allee|platz|damm|gade|vej|vænget|gatan|gata|gate|gaten|vägen|väg|veien|vegen|vei|stien|sti|stræde|straede|katu|kuja|tie|polku|kaari|tori|laan|straat|gracht|plein|kade|utca|ulica|ulice|náměstí|cesta|gatve|iela|tänav|stræti|braut|vegur|sokak|caddesi|odos|οδός)";
 const PREFIX =
-  '(?i:Rue|Avenue|Av\\.?|Avda\\.?|Avenida|Boulevard|Bd\\.?|Via|Viale|Piazza|Corso|Largo|Calle|C/|Carrer|Rua|Praça|Travessa|Paseo|Camino|Chemin|Allée|Impasse|Quai|Plaza|Ulica|ul\\.|Odos|Λ\\.|Οδός|Leoforos)';
+  '(?i:Rue|Avenue|Av\\.?|Avda\\.?|Avenida|Boulevard|Bd\\.?|Via|Viale|Piazza|Corso|Largo|Calle|C/|Carrer|Rua|Praça|Travessa|Paseo|Camino|Chemin|Allée|Impasse|Quai|Plaza|Ulica|ul\\.|Odos|Λ\\.|Οδός|Λεωφόρος|Leoforos)';
 const HU_SUFFIX = '(?i:u\\.|utca|út|útja|tér|krt\\.|körút|tere|rkp\\.|sor|köz|trg)';
 
 // Street line shapes; each group alternative is one family of address conventions.
+// Capitalised words or the small words inside street names ("Rua do Arenque", "Avenue des Tuileries").
+const NW = `(?:${CW}|d[aeiou]s?|del|della|dei|la|le|von|van|der|al|el)`;
+const DIRECTION = '(?:\\s+(?:North|South|East|West|NE|NW|SE|SW|N|S|E|W)\\b\\.?)?';
 const LEAD = `(?:${UNIT}\\s+)?(?:${NUM}\\s+){0,2}`;
 const STREET_RE = new RegExp(
   [
     // 62 Rue Gafsa, Rua do Arenque 1634, 010 63 Avenue du Golf Arabe, Λ. Αλεξάνδρας 14
-    `${LEAD}${PREFIX}\\s+(?:${W}\\s+){0,4}${W}(?:\\s+${NUM}(?![\\p{L}\\d]))?${TRAILING_TYPE}`,
+    `${LEAD}${PREFIX}\\s+(?:${NW}\\s+){0,4}${CW}(?:\\s+${NUM}(?![\\p{L}\\d]))?${TRAILING_TYPE}`,
     // 12 Main Street / 1987 74 Diakou Street / Apt. 675 62314 Mellemvej 32
-    `${LEAD}${NUM}\\s+(?:${W}\\s+){0,4}(?:${SUFFIX}|${SUFFIX_LOWER})(?!\\p{L})`,
+    `${LEAD}${NUM}\\s+(?:${W}\\s+){0,4}(?:${SUFFIX}|${SUFFIX_LOWER})(?!\\p{L})${DIRECTION}`,
     // Brucker Bundesstrasse 31, 28245 Puruntie 82, hersnapvej 18, Trenerys gate 232
-    `${LEAD}(?:${W}\\s+){0,3}${COMPOUND}\\s+${NUM}\\.?(?![\\p{L}\\d])${TRAILING_TYPE}`,
+    `${LEAD}(?:${CW}\\s+){0,3}${COMPOUND}\\s+${NUM}\\.?(?![\\p{L}\\d])${TRAILING_TYPE}`,
     // Király u. 15., Erzsébet tér 19., Belgrád rkp. 18.
     `${LEAD}(?:${CW}\\s+){1,3}${HU_SUFFIX}\\s+${NUM}\\.?`,
     // 20789 Allika 46, 0605 πεντέλης 210, 9816 214 Pavlou Drandaki: house number(s) and a name
@@ -50,6 +53,8 @@ const CONTINUATION_RE = new RegExp(
   `^${SEP}(?:(${UNIT}|(?:\\p{Lu}[\\p{L}\\p{M}'’-]*\\s+){1,3}${SUFFIX})|((?i:APO|FPO|DPO)\\s+(?i:AA|AE|AP)\\s+\\d{5})|(\\d{5}(?:-\\d{4})?|[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}|[A-Z]\\d[A-Z]\\s?\\d[A-Z]\\d|\\d{4}\\s?[A-Z]{2}(?![\\p{L}])|\\d{2,4}(?:[ -]\\d{2,4})?)(?![\\p{L}\\d])|([A-Z]{2}(?![\\p{L}]))|(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:\\p{Lu}[\\p{L}\\p{M}'’.-]*|\\(\\p{Lu}[\\p{L}]*\\)|de|do|da|del|la|le|am|an|upon|sur|di))*?)(?=[ \\t]*(?:[,\\n\\r]|$|\\d|[?!;)]|\\.\\s)))`,
   'u',
 );
+
+const PROSE_WORD_RE = /\s(?:in|its|it|the|a|an|at|on|of|to|for|and|or|is|are|was|were|with|by|from|this|that|my|your|our)\s/i;
 
 const CORNER_RE = /\bthe corner of [^\n,.?!]{3,60}? and (?:[\p{L}\p{M}'’.-]+[ \t]+){0,3}[\p{L}\p{M}'’-]+/giu;
 
@@ -74,6 +79,8 @@ export class AddressDetector implements Detector {
     eachMatch(STREET_RE, text, (m) => {
       let kind = 0;
       while (kind < 6 && m[kind + 1] === undefined) kind++;
+      // "6091 in its mission", "77 and minik courts": prose between a number and a street word.
+      if (kind === 1 && PROSE_WORD_RE.test(m[0])) return;
       const start = m.index;
       let end = m.index + m[0].length;
       let score = BASE_SCORES[kind] ?? 0.45;
@@ -106,7 +113,7 @@ export class AddressDetector implements Detector {
     });
     if (text.indexOf('corner of') >= 0) {
       eachMatch(CORNER_RE, text, (m) => {
-        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.7, reason: 'address:street_corner' });
+        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'address:street_corner' });
       });
     }
   }

@@ -1,5 +1,5 @@
 import type { Candidate } from '../entities.js';
-import { commonEnglishWords, commonEnglishWordsTop, HONORIFICS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
+import { commonEnglishWords, commonEnglishWordsTop, HONORIFICS, UNIT_WORDS, humanNames, NAME_PARTICLES, NON_NAME_WORDS, PLACE_NAMES } from '../lexicon/lexicon.js';
 import type { Detector } from './detector.js';
 
 // A capitalised token (O'Brien, McPherson, Weeks-Rivas), an honorific with its period, or an initial ("J.").
@@ -11,8 +11,12 @@ const RUN_RE = new RegExp(
   'uy',
 );
 const CAPITAL_RE = /\p{Lu}/gu;
+const LOWER_RUN_RE = /(?<![\p{L}\p{M}\p{N}@._\/-])[\p{Ll}\p{M}'’-]+\.?(?:[ \t]+[\p{Ll}\p{M}'’-]+\.?)*/gu;
 const INITIAL_RE = /^\p{Lu}\.?$/u;
-const SENTENCE_START_RE = /(?:^|[.!?:;"“(\n]\s*|\n\s*)$/;
+const SENTENCE_START_RE = /(?:^|[.!?"“(\n]\s*|\n\s*)$/;
+// What tends to follow a person's name in running text or a transcript ("Alvir spent", "Ubul: What", "Kim's").
+const FOLLOWED_BY_VERB_RE =
+  /^(?:['’]s\b|:\s|\s+(?:is|was|has|had|have|said|says|spent|began|begins|lives|lived|works|worked|wrote|writes|told|asked|called|shouted|smiled|added|replied|joined|left|went|came|just|will|would|can|could|did|does)\b)/;
 
 type TokenClass = 'name' | 'name_word' | 'unknown' | 'word' | 'stop' | 'place' | 'initial' | 'particle' | 'honorific';
 
@@ -35,6 +39,11 @@ export class PersonDetector implements Detector {
   private readonly frequent = new Set(commonEnglishWordsTop());
 
   detect(text: string, out: Candidate[]): void {
+    CAPITAL_RE.lastIndex = 0;
+    if (!CAPITAL_RE.test(text)) {
+      this.detectLowercase(text, out);
+      return;
+    }
     CAPITAL_RE.lastIndex = 0;
     let cap: RegExpExecArray | null;
     // Find capitals with a plain class scan, then try the run pattern anchored there (sticky).
@@ -74,6 +83,55 @@ export class PersonDetector implements Detector {
     }
   }
 
+  /**
+   * All-lowercase text (chat, lowercased exports) loses the capital-letter cue: runs of gazetteer names that are
+   * not English words stand in for it ("follow up with patricia desrosiers").
+   */
+  private detectLowercase(text: string, out: Candidate[]): void {
+    LOWER_RUN_RE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = LOWER_RUN_RE.exec(text)) !== null) {
+      const parts = m[0].split(/[ \t]+/);
+      let offset = m.index;
+      let runStart = -1;
+      let runEnd = -1;
+      let names = 0;
+      let tokens = 0;
+      const flush = (): void => {
+        if (runStart >= 0 && names > 0) {
+          const multi = tokens >= 2;
+          out.push({
+            entity: 'PERSON',
+            start: runStart,
+            end: runEnd,
+            score: multi ? 0.6 : 0.3,
+            reason: multi ? 'person:lowercase_gazetteer_multi' : 'person:lowercase_gazetteer',
+          });
+        }
+        runStart = -1;
+        names = 0;
+        tokens = 0;
+      };
+      for (const part of parts) {
+        const start = text.indexOf(part, offset);
+        offset = start + part.length;
+        const bare = part.endsWith('.') ? part.slice(0, -1) : part;
+        const initial = bare.length === 1 && bare !== 'a' && bare !== 'i';
+        const capitalised = bare.charAt(0).toUpperCase() + bare.slice(1);
+        const isName = bare.length > 1 && this.names.has(capitalised) && !this.words.has(bare) && !NON_NAME_WORDS.has(bare) && !PLACE_NAMES.has(bare);
+        if (isName || (initial && runStart >= 0)) {
+          if (runStart < 0) runStart = start;
+          runEnd = initial ? start + part.length : start + bare.length;
+          tokens++;
+          if (isName) names++;
+        } else {
+          flush();
+        }
+      }
+      flush();
+    }
+  }
+
   private tokenize(run: string, offset: number): Token[] {
     const tokens: Token[] = [];
     const re = /\S+/g;
@@ -91,6 +149,7 @@ export class PersonDetector implements Detector {
     const lower = bare.toLowerCase();
     if (NAME_PARTICLES.has(raw)) return 'particle';
     if (HONORIFICS.has(lower)) return 'honorific';
+    if (UNIT_WORDS.has(lower)) return 'word';
     if (NON_NAME_WORDS.has(lower)) return 'stop';
     if (PLACE_NAMES.has(lower)) return 'place';
     const isName = this.names.has(bare);
@@ -143,6 +202,9 @@ export class PersonDetector implements Detector {
       if (names === 1) {
         score = 0.55;
         reason = 'person:gazetteer';
+      } else if (unknown === 1 && FOLLOWED_BY_VERB_RE.test(text.slice(first.start + first.text.length, first.start + first.text.length + 12))) {
+        score = 0.5;
+        reason = 'person:capitalised+verb';
       } else if (unknown === 1 && !sentenceStart) {
         score = 0.3;
         reason = 'person:capitalised';

@@ -51,7 +51,7 @@ export const NON_NAME_WORDS = new Set(
     'united north south east west northern southern eastern western central new saint st. ' +
     'monday tuesday wednesday thursday friday saturday sunday january february march april may june july august ' +
     'september october november december ' +
-    'apt suite unit box po floor building parks pass union fort strasse straße rue via calle rua'
+    'parks pass union fort strasse straße rue via calle rua'
   ).split(' '),
 );
 
@@ -77,5 +77,8 @@ export const PLACE_NAMES = new Set(
     'montreal vancouver chicago boston seattle houston dallas denver atlanta miami york angeles francisco'
   ).split(' '),
 );
+
+/** Address unit words: they end a name ("Mrs. Barbara Yudina Apt. 675") without making it something else. */
+export const UNIT_WORDS = new Set('apt apartment suite unit box po floor building room flat'.split(' '));
 
 export const NAME_PARTICLES = new Set('van von der den de del della di da das dos du la le bin ibn al el ter ten y zu'.split(' '));
