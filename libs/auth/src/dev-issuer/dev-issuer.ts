@@ -136,7 +136,7 @@ export class DevIssuer {
     const original = req.url ?? '/';
     (req as IncomingMessage & { originalUrl?: string }).originalUrl = original;
     req.url = original.slice(this.mountPath.length) || '/';
-    this.provider.callback()(req, res);
+    void this.provider.callback()(req, res);
   }
 
   private interactionRoutes(users: Map<string, DevUser>, onLogin?: (e: LoginEvent) => Promise<void>) {

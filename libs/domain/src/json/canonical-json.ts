@@ -23,9 +23,13 @@ function write(v: unknown, path: string): string {
         .sort(compareUtf16);
       return `{${keys.map((k) => `${JSON.stringify(k)}:${write((v as Record<string, unknown>)[k], `${path}.${k}`)}`).join(',')}}`;
     }
-    default:
-      throw new TypeError(`${path}: ${typeof v} cannot be canonicalised`);
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
   }
+  throw new TypeError(`${path}: ${typeof v} cannot be canonicalised`);
 }
 
 /** JCS sorts keys by UTF-16 code units, which is what plain < on JS strings does. */
