@@ -254,8 +254,8 @@ export class PiiAnalyzer {
   }
 }
 
-const WINDOW_BEFORE = 120;
-const WINDOW_AFTER = 200;
+const WINDOW_BEFORE = 64;
+const WINDOW_AFTER = 128;
 const DIGIT_RE = /\d+/g;
 
 /**

@@ -95,8 +95,19 @@ const FIELD_HINTS: readonly (readonly [RegExp, PiiEntity])[] = [
 ];
 
 /** Entity hinted by the last key of a field path (`messages[2].content` → `content` → none). */
+const hintCache = new Map<string, PiiEntity | null>();
+
 export function fieldHint(fieldPath: string | undefined): PiiEntity | undefined {
   if (!fieldPath) return undefined;
+  const cached = hintCache.get(fieldPath);
+  if (cached !== undefined) return cached ?? undefined;
+  const hint = computeFieldHint(fieldPath);
+  // Field paths repeat across records; the cache is bounded so odd inputs cannot grow it without limit.
+  if (hintCache.size < 10_000) hintCache.set(fieldPath, hint ?? null);
+  return hint;
+}
+
+function computeFieldHint(fieldPath: string): PiiEntity | undefined {
   const last = /([^.[\]]+)\]?$/.exec(fieldPath)?.[1] ?? fieldPath;
   const key = last
     .replace(/([a-z])([A-Z])/g, '$1_$2')

@@ -41,8 +41,9 @@ const STREET_RE = new RegExp(
   ]
     .map((s) => `(${s})`)
     .join('|'),
-  'gu',
+  'uy',
 );
+const DIGIT_RUN_RE = /\d+/g;
 const BASE_SCORES = [0.6, 0.7, 0.65, 0.65, 0.45, 0.8];
 const REASONS = ['street_prefix', 'street_suffix', 'street_compound', 'street_hu', 'number_name', 'po_box'];
 
@@ -76,11 +77,35 @@ export class AddressDetector implements Detector {
       }
     }
     if (!hasDigit) return;
-    eachMatch(STREET_RE, text, (m) => {
+    // Try the street shapes anchored (sticky) at the few word starts before each number, not at every position.
+    DIGIT_RUN_RE.lastIndex = 0;
+    let d: RegExpExecArray | null;
+    let covered = 0;
+    while ((d = DIGIT_RUN_RE.exec(text)) !== null) {
+      if (d.index < covered) continue;
+      for (const s of wordStartsBefore(text, d.index, covered)) {
+        STREET_RE.lastIndex = s;
+        const m = STREET_RE.exec(text);
+        if (m === null || m[0].length === 0) continue;
+        covered = this.street(text, m, out);
+        DIGIT_RUN_RE.lastIndex = Math.max(DIGIT_RUN_RE.lastIndex, covered);
+        break;
+      }
+    }
+    if (text.indexOf('corner of') >= 0) {
+      eachMatch(CORNER_RE, text, (m) => {
+        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'address:street_corner' });
+      });
+    }
+  }
+
+  /** Scores one street match and extends it over the lines that follow; returns where it ends. */
+  private street(text: string, m: RegExpExecArray, out: Candidate[]): number {
+    {
       let kind = 0;
       while (kind < 6 && m[kind + 1] === undefined) kind++;
       // "6091 in its mission", "77 and minik courts": prose between a number and a street word.
-      if (kind === 1 && PROSE_WORD_RE.test(m[0])) return;
+      if (kind === 1 && PROSE_WORD_RE.test(m[0])) return m.index;
       const start = m.index;
       let end = m.index + m[0].length;
       let score = BASE_SCORES[kind] ?? 0.45;
@@ -109,12 +134,23 @@ export class AddressDetector implements Detector {
         score: Math.min(score, 0.95),
         reason: `address:${REASONS[kind] ?? 'street'}${parts > 0 ? '+lines' : ''}`,
       });
-      STREET_RE.lastIndex = Math.max(STREET_RE.lastIndex, end);
-    });
-    if (text.indexOf('corner of') >= 0) {
-      eachMatch(CORNER_RE, text, (m) => {
-        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'address:street_corner' });
-      });
+      return end;
     }
   }
+}
+
+/** Start offsets of up to five words in the 48 characters before `at`, earliest first, then `at` itself. */
+function wordStartsBefore(text: string, at: number, floor: number): number[] {
+  const starts: number[] = [];
+  const limit = Math.max(floor, at - 48);
+  for (let i = at - 1; i >= limit && starts.length < 5; i--) {
+    const c = text.charCodeAt(i);
+    const prev = i === 0 ? 32 : text.charCodeAt(i - 1);
+    const isSpace = c === 32 || c === 10 || c === 9 || c === 13;
+    const prevBreak = prev === 32 || prev === 10 || prev === 9 || prev === 13 || prev === 62 || prev === 40 || prev === 34 || prev === 44;
+    if (!isSpace && prevBreak) starts.push(i);
+  }
+  starts.reverse();
+  starts.push(at);
+  return starts;
 }

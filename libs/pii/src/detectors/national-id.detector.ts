@@ -32,6 +32,8 @@ interface IdRule {
   re: RegExp;
   normalise: (raw: string) => string;
   valid: (compact: string) => boolean;
+  /** Fewest ASCII digits a match can hold; windows with fewer skip the rule. */
+  minDigits: number;
   /** Score without context; checksums on short digit strings pass by chance, so those need context. */
   score: number;
   contextScore: number;
@@ -40,23 +42,24 @@ interface IdRule {
 const upperAlnum = (raw: string): string => raw.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
 
 const RULES: readonly IdRule[] = [
-  { kind: 'GB_NINO', re: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g, normalise: upperAlnum, valid: ukNinoValid, score: 0.6, contextScore: 0.95 },
-  { kind: 'GB_NHS', re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: ukNhsValid, score: 0.1, contextScore: 0.85 },
-  { kind: 'ES_DNI_NIE', re: /\b(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z]\b/g, normalise: upperAlnum, valid: esDniNieValid, score: 0.7, contextScore: 0.95 },
+  { kind: 'GB_NINO', minDigits: 6, re: /\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b/g, normalise: upperAlnum, valid: ukNinoValid, score: 0.6, contextScore: 0.95 },
+  { kind: 'GB_NHS', minDigits: 10, re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: ukNhsValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'ES_DNI_NIE', minDigits: 7, re: /\b(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z]\b/g, normalise: upperAlnum, valid: esDniNieValid, score: 0.7, contextScore: 0.95 },
   {
     kind: 'IT_FISCAL_CODE',
+    minDigits: 0,
     re: /\b[A-Za-z]{6}[\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{3}[A-Za-z]\b/g,
     normalise: upperAlnum,
     valid: itFiscalCodeValid,
     score: 0.9,
     contextScore: 1,
   },
-  { kind: 'IN_AADHAAR', re: /(?<![\d.-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: aadhaarValid, score: 0.3, contextScore: 0.9 },
-  { kind: 'NL_BSN', re: /(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: nlBsnValid, score: 0.1, contextScore: 0.85 },
-  { kind: 'PL_PESEL', re: /(?<![\d.-])\d{11}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: plPeselValid, score: 0.25, contextScore: 0.9 },
-  { kind: 'CA_SIN', re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: caSinValid, score: 0.1, contextScore: 0.85 },
-  { kind: 'DE_TAX_ID', re: /(?<![\d.-])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: deTaxIdValid, score: 0.1, contextScore: 0.85 },
-  { kind: 'US_ITIN', re: /(?<![\d.-])9\d{2}([- ]?)\d{2}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: usItinValid, score: 0.3, contextScore: 0.9 },
+  { kind: 'IN_AADHAAR', minDigits: 12, re: /(?<![\d.-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: aadhaarValid, score: 0.3, contextScore: 0.9 },
+  { kind: 'NL_BSN', minDigits: 9, re: /(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: nlBsnValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'PL_PESEL', minDigits: 11, re: /(?<![\d.-])\d{11}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: plPeselValid, score: 0.25, contextScore: 0.9 },
+  { kind: 'CA_SIN', minDigits: 9, re: /(?<![\d.-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: caSinValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'DE_TAX_ID', minDigits: 11, re: /(?<![\d.-])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: deTaxIdValid, score: 0.1, contextScore: 0.85 },
+  { kind: 'US_ITIN', minDigits: 9, re: /(?<![\d.-])9\d{2}([- ]?)\d{2}\1\d{4}(?![\d]|[.-]\d)/g, normalise: digitsOf, valid: usItinValid, score: 0.3, contextScore: 0.9 },
 ];
 
 /** Checksummed national identifiers, one rule per enabled kind. */
@@ -71,7 +74,13 @@ export class NationalIdDetector implements Detector {
   }
 
   detect(text: string, out: Candidate[]): void {
+    let digits = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) digits++;
+    }
     for (const rule of this.rules) {
+      if (digits < rule.minDigits) continue;
       eachMatch(rule.re, text, (m) => {
         if (!rule.valid(rule.normalise(m[0]))) return;
         out.push({

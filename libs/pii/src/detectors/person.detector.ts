@@ -143,7 +143,20 @@ export class PersonDetector implements Detector {
     return tokens;
   }
 
+  private readonly classCache = new Map<string, TokenClass>();
+
   private classify(raw: string): TokenClass {
+    let cls = this.classCache.get(raw);
+    if (cls === undefined) {
+      cls = this.classifyUncached(raw);
+      // Bounded: a stream of unique tokens must not grow memory without limit.
+      if (this.classCache.size >= 50_000) this.classCache.clear();
+      this.classCache.set(raw, cls);
+    }
+    return cls;
+  }
+
+  private classifyUncached(raw: string): TokenClass {
     if (INITIAL_RE.test(raw)) return 'initial';
     const bare = raw.endsWith('.') ? raw.slice(0, -1) : raw;
     const lower = bare.toLowerCase();

@@ -17,6 +17,7 @@ export class PhoneDetector implements Detector {
   constructor(private readonly regions: readonly CountryCode[]) {}
 
   detect(text: string, out: Candidate[]): void {
+    const claimedFrom = 0;
     eachMatch(PHONE_RE, text, (m) => {
       const raw = m[0];
       let digitCount = 0;
@@ -24,8 +25,16 @@ export class PhoneDetector implements Detector {
         const c = raw.charCodeAt(i);
         if (c >= 48 && c <= 57) digitCount++;
       }
-      if (digitCount < 7 || digitCount > 18) return;
+      // E.164 allows at most 15 digits.
+      if (digitCount < 7 || digitCount > 15) return;
       if (DATE_LIKE_RE.test(raw) || DATE_PREFIX_RE.test(raw)) return;
+      // A checksum-validated number (card, IBAN) already claims this span: skip the costly phone parse.
+      const start = m.index;
+      const end = start + raw.length;
+      for (let i = claimedFrom; i < out.length; i++) {
+        const c = out[i]!;
+        if (c.score >= 0.8 && c.start <= start && c.end >= end) return;
+      }
       const body = raw.replace(EXT_RE, '');
       const grouped = /[ .()-]/.test(body);
       const international = body.startsWith('+') || body.startsWith('00');

@@ -17,12 +17,12 @@ const RULES: readonly SecretRule[] = [
   { id: 'aws_access_key_id', needle: /A(?:KIA|SIA|BIA|CCA|3T)/, re: /\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b/g, score: 0.95 },
   {
     id: 'aws_secret_access_key',
-    needle: 'ws',
+    needle: /[Aa][Ww][Ss]_?[Ss][Ee][Cc][Rr][Ee][Tt]/,
     re: /\baws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
     group: 1,
     score: 0.95,
   },
-  { id: 'github_token', needle: 'gh', re: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g, score: 0.97 },
+  { id: 'github_token', needle: /gh[pousr]_/, re: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g, score: 0.97 },
   { id: 'github_fine_grained_pat', needle: 'github_pat_', re: /\bgithub_pat_[A-Za-z0-9_]{60,255}\b/g, score: 0.97 },
   { id: 'gitlab_pat', needle: 'glpat-', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g, score: 0.95 },
   { id: 'slack_token', needle: 'xox', re: /\bxox[abposr]-(?:\d+-)?[A-Za-z0-9-]{10,}\b/g, score: 0.95 },
@@ -34,12 +34,12 @@ const RULES: readonly SecretRule[] = [
   { id: 'anthropic_key', needle: 'sk-ant-', re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}/g, score: 0.97 },
   { id: 'openai_key', needle: 'sk-', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}/g, score: 0.97 },
   { id: 'openai_like_key', needle: 'sk-', re: /\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g, score: 0.8 },
-  { id: 'huggingface_token', needle: 'hf_', re: /\bhf_[A-Za-z]{34,40}\b/g, score: 0.9 },
+  { id: 'huggingface_token', needle: /\bhf_/, re: /\bhf_[A-Za-z]{34,40}\b/g, score: 0.9 },
   { id: 'npm_token', needle: 'npm_', re: /\bnpm_[A-Za-z0-9]{36}\b/g, score: 0.95 },
   { id: 'sendgrid_key', needle: 'SG.', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, score: 0.97 },
   { id: 'twilio_key', needle: /SK[0-9a-f]{32}/, re: /\bSK[0-9a-f]{32}\b/g, score: 0.6 },
   { id: 'mailgun_key', needle: 'key-', re: /\bkey-[0-9a-f]{32}\b/g, score: 0.7 },
-  { id: 'shopify_token', needle: 'shp', re: /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b/g, score: 0.95 },
+  { id: 'shopify_token', needle: /shp(?:at|ss|ca|pa)_/, re: /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b/g, score: 0.95 },
   { id: 'digitalocean_token', needle: '_v1_', re: /\bdo[opr]_v1_[a-f0-9]{64}\b/g, score: 0.95 },
   { id: 'square_token', needle: 'sq0', re: /\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}\b/g, score: 0.95 },
   { id: 'telegram_bot_token', needle: ':AA', re: /\b\d{8,10}:AA[0-9A-Za-z_-]{33}\b/g, score: 0.9 },
@@ -85,12 +85,20 @@ function jwtHeaderValid(jwt: string): boolean {
   }
 }
 
+// All needles in one pass: one regex scan finds which rules can match at all.
+const NEEDLE_RE = new RegExp(
+  RULES.map((r) => (typeof r.needle === 'string' ? r.needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : r.needle.source)).join('|'),
+  'g',
+);
+
 export class SecretDetector implements Detector {
   readonly name = 'secret';
   readonly entities = ['SECRET'] as const;
 
   detect(text: string, out: Candidate[]): void {
-    for (const rule of RULES) {
+    NEEDLE_RE.lastIndex = 0;
+    const any = NEEDLE_RE.test(text);
+    for (const rule of any ? RULES : []) {
       if (typeof rule.needle === 'string' ? text.indexOf(rule.needle) < 0 : !rule.needle.test(text)) continue;
       eachMatch(rule.re, text, (m) => {
         const group = rule.group ?? 0;
