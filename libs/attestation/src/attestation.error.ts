@@ -57,6 +57,22 @@ export const ATTESTATION_ERROR_CODES = [
   'collateral_mismatch',
   'tdx_module_mismatch',
   'tcb_level_not_found',
+  // composite evidence (CPU + GPUs bound to one challenge)
+  'nonce_mismatch',
+  // appraisal (libs/attestation/src/appraisal): one code per policy rule
+  'policy_invalid',
+  'policy_reference_values_mismatch',
+  'policy_simulated_not_allowed',
+  'policy_smt_not_allowed',
+  'policy_migration_agent_not_allowed',
+  'policy_vmpl_not_allowed',
+  'policy_guest_svn_below_minimum',
+  'policy_rtmr_not_allowed',
+  'policy_tcb_status_below_minimum',
+  'policy_tcb_status_warning',
+  'policy_collateral_unchecked',
+  'policy_gpu_missing',
+  'policy_gpu_measurement_not_allowed',
 ] as const;
 export type AttestationErrorCode = (typeof ATTESTATION_ERROR_CODES)[number];
 

@@ -1,0 +1,2 @@
+export * from './attestation-result.js';
+export * from './attestation-policy.js';
