@@ -1,0 +1,18 @@
+export * from './keybroker.error.js';
+export { normaliseTeePublicJwk, teeKeyThumbprint, type TeePublicJwk } from './tee-key.js';
+export { reportDataBinding, type ReportDataBindingInput } from './report-data-binding.js';
+export { ServiceSigningKey, SERVICE_SIGNING_ALG } from './service-signing-key.js';
+export {
+  AttestationResultSigner,
+  ATTESTATION_RESULT_TTL_S,
+  ATTESTATION_RESULT_TYPE,
+  ATTESTATION_STATUSES,
+  type AttestationResultClaims,
+  type AttestationStatus,
+  type VerifiedAttestationResult,
+} from './attestation-result.js';
+export { evaluateReleasePolicy, isAttestationStatus, type ReleaseContext, type ReleasePolicy } from './release-policy.js';
+export { encryptDekForTee, DEK_JWE_ALG, DEK_JWE_ENC, type DekJweHeader } from './dek-jwe.js';
+export { InMemoryLeaseAuthority, LEASE_AUTHORITY, type LeaseAuthority, type LeaseCheck, type LeaseVerdict } from './lease-authority.js';
+export { signReportExport, verifyReportExport, REPORT_EXPORT_TYPE } from './report-export.js';
+export { isCanonicalCompact } from './compact-serialization.js';

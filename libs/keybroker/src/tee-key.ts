@@ -1,0 +1,38 @@
+import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+import { KeyBrokerError } from './keybroker.error.js';
+
+/** Curves a TEE may use for its ephemeral key-agreement key (ECDH-ES+A256KW recipients). */
+const EC_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+/** An enclave's ephemeral public key, reduced to its RFC 7638 required members. */
+export interface TeePublicJwk {
+  readonly kty: 'EC';
+  readonly crv: string;
+  readonly x: string;
+  readonly y: string;
+}
+
+/**
+ * Checks and normalises the TEE public key a node presents: an EC public key on P-256/384/521, no private part,
+ * a point that imports (so off-curve points are refused before any binding or JWE uses it).
+ */
+export async function normaliseTeePublicJwk(input: unknown): Promise<TeePublicJwk> {
+  const invalid = (why: string): KeyBrokerError => KeyBrokerError.attestationDenied('tee_key_invalid', why);
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw invalid('not a JWK object');
+  const jwk = input as Record<string, unknown>;
+  if ('d' in jwk) throw invalid('a private key was sent');
+  if (jwk.kty !== 'EC' || typeof jwk.crv !== 'string' || !EC_CURVES.has(jwk.crv)) throw invalid('not an EC P-256/384/521 key');
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw invalid('missing coordinates');
+  const key: TeePublicJwk = { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y };
+  try {
+    await importJWK({ ...key, alg: 'ECDH-ES+A256KW' }, 'ECDH-ES+A256KW');
+  } catch {
+    throw invalid('the point does not import');
+  }
+  return key;
+}
+
+/** RFC 7638 SHA-256 thumbprint (base64url): the `cnf.jkt` of an attestation result. */
+export function teeKeyThumbprint(jwk: TeePublicJwk): Promise<string> {
+  return calculateJwkThumbprint(jwk as JWK, 'sha256');
+}
