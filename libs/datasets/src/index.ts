@@ -1,0 +1,12 @@
+export * from './datasets.error.js';
+export * from './validate/issue-codes.js';
+export { detectJsonlKind, validateRecord, safeKey, type JsonlKind } from './validate/record.validator.js';
+export { splitLines, type ByteChunks, type DecodedLine } from './parse/line-splitter.js';
+export { parseCsvRecords, csvField, type CsvRecord } from './parse/csv-record.parser.js';
+export { findKeyProblem, FORBIDDEN_KEYS, type KeyProblem } from './parse/json-keys.js';
+export * from './protect/protection-policy.js';
+export { Protector, deriveDatasetKey, maskKeepLast } from './protect/protector.js';
+export { generateCanaries, type Canary } from './canary/canary.js';
+export * from './pipeline/dataset-processor.js';
+export * from './pipeline/upload-guard.js';
+export * from './names/dataset-name.js';

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { buildProtectionPolicy } from '../protect/protection-policy.js';
+import { DatasetError } from '../datasets.error.js';
+import { DatasetProcessor, type DatasetProcessorOptions } from './dataset-processor.js';
+
+const chat = (user: string, assistant = 'Sure, noted.'): string =>
+  JSON.stringify({ messages: [{ role: 'system', content: 'You are a support agent.' }, { role: 'user', content: user }, { role: 'assistant', content: assistant }] });
+
+async function run(input: string | Buffer, o: Partial<DatasetProcessorOptions> = {}) {
+  const p = new DatasetProcessor({ format: 'jsonl', policy: buildProtectionPolicy(), secret: randomBytes(32), canaries: 0, minExamples: 1, ...o });
+  const chunks: Buffer[] = [];
+  let error: unknown;
+  try {
+    // Feed in small pieces so lines and UTF-8 sequences straddle chunks.
+    const buf = typeof input === 'string' ? Buffer.from(input) : input;
+    const pieces = Array.from({ length: Math.ceil(buf.length / 7) }, (_, i) => buf.subarray(i * 7, i * 7 + 7));
+    for await (const c of p.process(pieces)) chunks.push(c);
+  } catch (e) {
+    error = e;
+  }
+  return { p, out: Buffer.concat(chunks).toString('utf8'), error };
+}
+
+describe('DatasetProcessor', () => {
+  it('protects chat records: same e-mail, same token; raw values never in the output', async () => {
+    const lines = [
+      chat('Mail me at jane.doe@example.com please'),
+      chat('Again: jane.doe@example.com, card 4111 1111 1111 1111'),
+      chat('My SSN is 536-22-8214 and my name is Jane Doe'),
+    ];
+    const { p, out, error } = await run(lines.join('\n') + '\n');
+    expect(error).toBeUndefined();
+    expect(p.report.ok).toBe(true);
+    expect(p.report.format).toBe('chat');
+    expect(out).not.toContain('jane.doe@example.com');
+    expect(out).not.toContain('4111 1111 1111 1111');
+    expect(out).not.toContain('536-22-8214');
+    const tokens = out.match(/<EMAIL_[A-Z2-7]{16}>/g) ?? [];
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toBe(tokens[1]);
+    // FPE keeps the card's shape
+    expect(out).toMatch(/\d{4} \d{4} \d{4} \d{4}/);
+    const email = p.pii.fields.find((f) => f.entity === 'EMAIL');
+    expect(email).toMatchObject({ field: 'messages[1].content', count: 2, records: 2, operator: 'token' });
+    expect(email!.maskedSample).not.toContain('jane');
+    expect(email!.sampleHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reports each bad line with a stable code and line number, without content', async () => {
+    const input = [
+      chat('ok one'),
+      '{"messages": [',
+      JSON.stringify({ messages: [{ role: 'wizard', content: 'x' }, { role: 'assistant', content: 'y' }] }),
+      JSON.stringify({ messages: [{ role: 'user', content: 'only a question' }] }),
+      JSON.stringify({ messages: [{ role: 'user', content: '   ' }, { role: 'assistant', content: 'a' }] }),
+      '{"messages": [], "messages": []}',
+      '{"__proto__": {"x": 1}, "messages": []}',
+      JSON.stringify({ prompt: 'p', completion: 'c' }),
+      '[1,2]',
+    ].join('\n');
+    const { p, error } = await run(input + '\n' + 'SECRET-CONTENT\u0000\n' + '{"messages":"x"}\n{"messages":[{"ro');
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as DatasetError).code).toBe('dataset_invalid');
+    const got = p.report.issues.map((i) => [i.line, i.code, i.field ?? null]);
+    expect(got).toEqual([
+      [2, 'invalid_json', null],
+      [3, 'unknown_role', 'messages[0].role'],
+      [4, 'missing_assistant_turn', 'messages'],
+      [5, 'empty_content', 'messages[0].content'],
+      [6, 'duplicate_key', null],
+      [7, 'forbidden_key', null],
+      [8, 'format_mismatch', 'messages'],
+      [9, 'not_an_object', null],
+      [10, 'nul_byte', null],
+      [11, 'messages_not_array', 'messages'],
+      [12, 'truncated_last_line', null],
+    ]);
+    expect(JSON.stringify(p.report)).not.toContain('SECRET');
+    expect(p.report.ok).toBe(false);
+  });
+
+  it('finds invalid UTF-8, over-long lines, BOM and mixed line endings', async () => {
+    const bad = Buffer.concat([
+      Buffer.from('\ufeff' + chat('a') + '\r\n'),
+      Buffer.from([0x7b, 0xc3, 0x28, 0x7d, 0x0a]),
+      Buffer.from(chat('x'.repeat(3000)) + '\n'),
+      Buffer.from(chat('b') + '\n'),
+    ]);
+    const { p } = await run(bad, { maxLineBytes: 1024 });
+    expect(p.report.issues.map((i) => [i.line, i.code])).toEqual([
+      [1, 'bom_stripped'],
+      [2, 'invalid_utf8'],
+      [3, 'line_too_long'],
+      [null, 'mixed_line_endings'],
+    ]);
+  });
+
+  it('skip_invalid drops and counts bad rows; too_few_examples still applies', async () => {
+    const input = [chat('a'), '{oops', chat('b'), chat('a')].join('\n') + '\n';
+    const ok = await run(input, { skipInvalid: true, minExamples: 2 });
+    expect(ok.error).toBeUndefined();
+    expect(ok.p.report).toMatchObject({ ok: true, records: 4, validRecords: 3, skippedRecords: 1 });
+    expect(ok.p.report.issueCounts).toMatchObject({ invalid_json: 1, duplicate_row: 1 });
+    expect(ok.out.trim().split('\n')).toHaveLength(3);
+    const few = await run(input, { skipInvalid: true, minExamples: 10 });
+    expect(few.p.report.issueCounts.too_few_examples).toBe(1);
+    expect((few.error as DatasetError).code).toBe('dataset_invalid');
+    expect(few.out).toBe('');
+  });
+
+  it('plants canaries as valid records of the dataset format', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ prompt: `question ${i}`, completion: `answer ${i}` }));
+    const { p, out } = await run(lines.join('\n'), { canaries: 3, canarySpread: 10 });
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; completion: string });
+    expect(rows).toHaveLength(23);
+    expect(p.canaries).toHaveLength(3);
+    for (const c of p.canaries) expect(rows).toContainEqual({ prompt: c.trigger, completion: c.label });
+    expect(p.report.validRecords).toBe(20);
+  });
+
+  it('parses CSV with quoted fields and line breaks, and reports CSV problems', async () => {
+    const csv = 'name,email,note\r\n"Doe, Jane",jane@example.org,"multi\nline ""quoted"""\r\nBob,bob@example.net,plain\r\n';
+    const good = await run(csv, { format: 'csv', policy: buildProtectionPolicy({ PERSON: 'redact', EMAIL: 'mask:3' }) });
+    expect(good.error).toBeUndefined();
+    expect(good.p.report).toMatchObject({ ok: true, format: 'csv', validRecords: 2 });
+    expect(good.out).not.toContain('jane@example.org');
+    expect(good.out).toContain('"multi\nline ""quoted"""');
+    expect(good.p.pii.fields.map((f) => f.field)).toContain('email');
+
+    const bad = await run('a,b\n1,2,3\n"x,1\n', { format: 'csv' });
+    expect(bad.p.report.issues.map((i) => [i.line, i.code])).toEqual([
+      [2, 'csv_wrong_column_count'],
+      [3, 'csv_unbalanced_quotes'],
+    ]);
+    const stray = await run('a,b\nx"y,1\n', { format: 'csv' });
+    expect(stray.p.report.issues.map((i) => i.code)).toEqual(['csv_stray_quote']);
+    const header = await run('a,a\n1,2\n', { format: 'csv' });
+    expect(header.p.report.issues.map((i) => i.code)).toEqual(['csv_duplicate_header']);
+  });
+
+  it('refuses an empty file', async () => {
+    const { p, error } = await run('\n\n');
+    expect((error as DatasetError).code).toBe('dataset_invalid');
+    expect(p.report.issueCounts.empty_file).toBe(1);
+  });
+});

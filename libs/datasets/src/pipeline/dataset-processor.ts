@@ -1,0 +1,430 @@
+import { hash } from 'node:crypto';
+import { KeyedHasher, maskValue, PiiAnalyzer, type PiiEntity, type PiiFinding } from '@confide/pii';
+import { generateCanaries, type Canary } from '../canary/canary.js';
+import { DatasetError } from '../datasets.error.js';
+import { csvField, parseCsvRecords, type CsvRecord } from '../parse/csv-record.parser.js';
+import { findKeyProblem } from '../parse/json-keys.js';
+import { splitLines, type ByteChunks, type DecodedLine } from '../parse/line-splitter.js';
+import { deriveDatasetKey, Protector } from '../protect/protector.js';
+import { formatOperator, type ProtectionPolicy } from '../protect/protection-policy.js';
+import { issue, type IssueCode, type ValidationIssue } from '../validate/issue-codes.js';
+import { detectJsonlKind, validateRecord, type JsonlKind } from '../validate/record.validator.js';
+
+export type DatasetFormat = JsonlKind | 'csv';
+/** What the uploader says: `jsonl` auto-detects chat vs prompt/completion from the first record. */
+export type InputFormat = DatasetFormat | 'jsonl';
+
+export interface DatasetProcessorOptions {
+  readonly format: InputFormat;
+  readonly policy: ProtectionPolicy;
+  /** The dataset's protection secret (32 bytes); token, FPE and report-hash keys are derived from it. */
+  readonly secret: Uint8Array;
+  readonly analyzer?: PiiAnalyzer;
+  /** Drop invalid records (and count them) instead of rejecting the dataset. */
+  readonly skipInvalid?: boolean;
+  /** Fewest valid examples a dataset needs (OpenAI's minimum is 10). */
+  readonly minExamples?: number;
+  readonly maxLineBytes?: number;
+  /** Issues listed in the report; counts are always complete. */
+  readonly maxIssues?: number;
+  /** Synthetic canary records to plant (0 disables). */
+  readonly canaries?: number;
+  /** Canaries land at random positions within this many records. */
+  readonly canarySpread?: number;
+  readonly csvDelimiter?: string;
+  /** Bytes of protected output per yielded chunk. */
+  readonly outputChunkBytes?: number;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  format: DatasetFormat | null;
+  lines: number;
+  bytes: number;
+  records: number;
+  validRecords: number;
+  skippedRecords: number;
+  errors: number;
+  warnings: number;
+  issueCounts: Partial<Record<IssueCode, number>>;
+  issues: ValidationIssue[];
+  issuesTruncated: boolean;
+}
+
+export interface PiiFieldEntity {
+  field: string;
+  entity: PiiEntity;
+  count: number;
+  records: number;
+  maxScore: number;
+  meanScore: number;
+  maskedSample: string;
+  sampleHash: string;
+  operator: string;
+}
+
+export interface PiiSummary {
+  recordsScanned: number;
+  recordsWithFindings: number;
+  totals: Partial<Record<PiiEntity, number>>;
+  fields: PiiFieldEntity[];
+}
+
+interface Acc {
+  count: number;
+  records: number;
+  lastRecord: number;
+  max: number;
+  sum: number;
+  sample: string;
+  hash: string;
+}
+
+const SKIP_KEYS = new Set(['role', 'type', 'tool_call_id', 'weight']);
+const MAX_FIELD_PATHS = 10_000;
+const MAX_DUPLICATE_TRACKING = 4_000_000;
+
+/**
+ * One streaming pass over an upload: split and decode lines, parse (JSONL chat, prompt/completion, CSV), validate
+ * with line-numbered stable codes, scan every text field for PII, apply the protection policy, plant canaries, and
+ * yield the protected dataset. Memory is one line plus one output chunk plus the duplicate-row fingerprints.
+ *
+ * If the dataset is invalid, `process` throws `dataset_invalid` after reading the whole input (so the report is
+ * complete) and before its final chunk: a consumer that stores the output atomically (BlobStore.put) stores nothing.
+ */
+export class DatasetProcessor {
+  readonly report: ValidationReport;
+  readonly canaries: Canary[];
+  readonly #analyzer: PiiAnalyzer;
+  readonly #protector: Protector;
+  readonly #hasher: KeyedHasher;
+  readonly #pii = new Map<string, Acc>();
+  readonly #totals: Partial<Record<PiiEntity, number>> = {};
+  readonly #seen = new Set<number>();
+  #recordsWithFindings = 0;
+  #recordIndex = 0;
+  #crlf = 0;
+  #lf = 0;
+  #fatal = false;
+  #kind: JsonlKind | undefined;
+  #emitted = 0;
+  #out: string[] = [];
+  #outChars = 0;
+
+  constructor(private readonly o: DatasetProcessorOptions) {
+    this.#analyzer = o.analyzer ?? new PiiAnalyzer();
+    this.#protector = new Protector(o.policy, o.secret);
+    const reportKey = deriveDatasetKey(o.secret, 'report-hash');
+    this.#hasher = new KeyedHasher(reportKey);
+    reportKey.fill(0);
+    this.canaries = generateCanaries(o.canaries ?? 3, o.canarySpread ?? 500);
+    if (o.format === 'chat' || o.format === 'prompt_completion') this.#kind = o.format;
+    this.report = {
+      ok: false,
+      format: o.format === 'jsonl' ? null : o.format,
+      lines: 0,
+      bytes: 0,
+      records: 0,
+      validRecords: 0,
+      skippedRecords: 0,
+      errors: 0,
+      warnings: 0,
+      issueCounts: {},
+      issues: [],
+      issuesTruncated: false,
+    };
+  }
+
+  get pii(): PiiSummary {
+    const fields: PiiFieldEntity[] = [];
+    for (const [key, a] of this.#pii) {
+      const cut = key.lastIndexOf('\u0000');
+      const entity = key.slice(cut + 1) as PiiEntity;
+      fields.push({
+        field: key.slice(0, cut),
+        entity,
+        count: a.count,
+        records: a.records,
+        maxScore: round(a.max),
+        meanScore: round(a.sum / a.count),
+        maskedSample: a.sample,
+        sampleHash: a.hash,
+        operator: formatOperator(this.o.policy[entity]),
+      });
+    }
+    return { recordsScanned: this.report.validRecords, recordsWithFindings: this.#recordsWithFindings, totals: { ...this.#totals }, fields };
+  }
+
+  /** Operator applications by `ENTITY:operator`. */
+  get applied(): Readonly<Record<string, number>> {
+    return this.#protector.applied;
+  }
+
+  async *process(source: ByteChunks): AsyncGenerator<Buffer> {
+    const lines = this.#track(splitLines(source, this.o.maxLineBytes ?? 4 * 1024 * 1024));
+    if (this.o.format === 'csv') yield* this.#csv(lines);
+    else yield* this.#jsonl(lines);
+    this.#finish();
+    // Leftover canaries (datasets shorter than the spread) go at the end.
+    if (this.report.ok) for (const c of this.canaries.slice(this.#plantedCanaries)) this.#write(this.#canaryRecord(c));
+    if (!this.report.ok) {
+      throw new DatasetError('dataset_invalid', 'the dataset did not pass validation; see its report', undefined, undefined, {
+        issues: this.report.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
+      });
+    }
+    const tail = this.#drain();
+    if (tail) yield tail;
+  }
+
+  #plantedCanaries = 0;
+  #csvHeader: string[] | undefined;
+
+  async *#track(lines: AsyncGenerator<DecodedLine>): AsyncGenerator<DecodedLine> {
+    for await (const l of lines) {
+      this.report.lines = l.line;
+      this.report.bytes += l.bytes;
+      if (l.bomStripped) this.#issue(issue('bom_stripped', 1));
+      if (l.terminated) {
+        if (l.crlf) this.#crlf++;
+        else this.#lf++;
+      }
+      yield l;
+    }
+  }
+
+  async *#jsonl(lines: AsyncIterable<DecodedLine>): AsyncGenerator<Buffer> {
+    for await (const l of lines) {
+      if (l.problem) {
+        this.#recordFailed([issue(l.problem, l.line)]);
+        continue;
+      }
+      if (l.text.trim() === '') {
+        if (l.terminated) this.#issue(issue('blank_line', l.line));
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(l.text);
+      } catch {
+        this.#recordFailed([issue(l.terminated ? 'invalid_json' : 'truncated_last_line', l.line)]);
+        continue;
+      }
+      const keyProblem = l.text.length > 2 ? findKeyProblem(l.text) : undefined;
+      if (keyProblem) {
+        this.#recordFailed([issue(keyProblem.kind, l.line, keyProblem.path || undefined)]);
+        continue;
+      }
+      if (this.#kind === undefined) {
+        this.#kind = detectJsonlKind(value);
+        this.report.format = this.#kind;
+      }
+      const problems = validateRecord(value, this.#kind, l.line);
+      if (problems.length > 0) {
+        this.#recordFailed(problems);
+        continue;
+      }
+      this.#checkDuplicate(l.text, l.line);
+      this.#acceptRecord();
+      if (this.#fatal && !this.o.skipInvalid) continue;
+      let any = false;
+      const protectedValue = this.#protectJson(value, '', (hit) => (any ||= hit));
+      if (any) this.#recordsWithFindings++;
+      this.#write(JSON.stringify(protectedValue));
+      const chunk = this.#maybeDrain();
+      if (chunk) yield chunk;
+    }
+  }
+
+  async *#csv(lines: AsyncIterable<DecodedLine>): AsyncGenerator<Buffer> {
+    const delimiter = this.o.csvDelimiter ?? ',';
+    this.report.format = 'csv';
+    for await (const rec of parseCsvRecords(lines, this.o.maxLineBytes ?? 4 * 1024 * 1024, delimiter)) {
+      if (this.#csvHeader === undefined) {
+        if (!this.#csvHeaderAccepted(rec)) return;
+        this.#write(this.#csvHeader!.map((h) => csvField(h, delimiter)).join(delimiter));
+        continue;
+      }
+      const header = this.#csvHeader;
+      if (rec.problem) {
+        this.#recordFailed([issue(rec.problem === 'record_too_long' ? 'line_too_long' : rec.problem, rec.line)]);
+        continue;
+      }
+      if (rec.values.length === 1 && rec.values[0] === '' && header.length > 1) {
+        this.#issue(issue('blank_line', rec.line));
+        continue;
+      }
+      if (rec.values.length !== header.length) {
+        this.#recordFailed([issue('csv_wrong_column_count', rec.line)]);
+        continue;
+      }
+      this.#checkDuplicate(rec.values.join('\u0000'), rec.line);
+      this.#acceptRecord();
+      if (this.#fatal && !this.o.skipInvalid) continue;
+      let any = false;
+      const out = rec.values.map((v, i) => {
+        const p = this.#protectText(v, header[i]!);
+        any ||= p.hit;
+        return csvField(p.text, delimiter);
+      });
+      if (any) this.#recordsWithFindings++;
+      this.#write(out.join(delimiter));
+      const chunk = this.#maybeDrain();
+      if (chunk) yield chunk;
+    }
+  }
+
+  #csvHeaderAccepted(rec: CsvRecord): boolean {
+    if (rec.problem) {
+      this.#fileError(issue(rec.problem === 'record_too_long' ? 'line_too_long' : rec.problem, rec.line));
+      return false;
+    }
+    const names = rec.values.map((v) => v.normalize('NFC').trim());
+    if (names.some((n) => n === '')) {
+      this.#fileError(issue('csv_empty_header', rec.line));
+      return false;
+    }
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) {
+        this.#fileError(issue('csv_duplicate_header', rec.line));
+        return false;
+      }
+      seen.add(n);
+    }
+    this.#csvHeader = names;
+    // A canary needs a question column and an answer column.
+    if (names.length < 2) this.canaries.length = 0;
+    return true;
+  }
+
+  #protectJson(value: unknown, path: string, hit: (h: boolean) => void): unknown {
+    if (typeof value === 'string') {
+      const p = this.#protectText(value, path);
+      hit(p.hit);
+      return p.text;
+    }
+    if (Array.isArray(value)) return value.map((v, i) => this.#protectJson(v, `${path}[${i}]`, hit));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        out[k] = SKIP_KEYS.has(k) ? v : this.#protectJson(v, path === '' ? k : `${path}.${k}`, hit);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  #protectText(text: string, field: string): { text: string; hit: boolean } {
+    if (text.length === 0) return { text, hit: false };
+    const findings = this.#analyzer.analyze(text, { field });
+    if (findings.length === 0) return { text, hit: false };
+    for (const f of findings) this.#accumulate(field, f, text);
+    return { text: this.#protector.protect(text, findings), hit: true };
+  }
+
+  #accumulate(field: string, f: PiiFinding, text: string): void {
+    this.#totals[f.entity] = (this.#totals[f.entity] ?? 0) + 1;
+    const key = `${field}\u0000${f.entity}`;
+    let a = this.#pii.get(key);
+    if (!a) {
+      if (this.#pii.size >= MAX_FIELD_PATHS) return;
+      const value = Array.from(text).slice(f.start, f.end).join('');
+      a = { count: 0, records: 0, lastRecord: 0, max: 0, sum: 0, sample: maskValue(f.entity, value), hash: this.#hasher.hash(f.entity, value) };
+      this.#pii.set(key, a);
+    }
+    a.count++;
+    a.sum += f.score;
+    if (f.score > a.max) a.max = f.score;
+    if (a.lastRecord !== this.#recordIndex) {
+      a.records++;
+      a.lastRecord = this.#recordIndex;
+    }
+  }
+
+  #checkDuplicate(text: string, line: number): void {
+    if (this.#seen.size >= MAX_DUPLICATE_TRACKING) return;
+    const digest = hash('sha256', text, 'buffer');
+    // 53 bits of SHA-256: a false duplicate needs ~10^8 rows to become likely, and it is only a warning.
+    const fingerprint = digest.readUIntBE(0, 6) * 32 + (digest[6]! >>> 3);
+    if (this.#seen.has(fingerprint)) this.#issue(issue('duplicate_row', line));
+    else this.#seen.add(fingerprint);
+  }
+
+  #acceptRecord(): void {
+    this.report.records++;
+    this.#recordIndex++;
+    if (this.#fatal && !this.o.skipInvalid) return;
+    this.report.validRecords++;
+    // Canaries planted before this record keep their position relative to the data.
+    while (this.#plantedCanaries < this.canaries.length && this.canaries[this.#plantedCanaries]!.afterRecord < this.report.validRecords) {
+      this.#write(this.#canaryRecord(this.canaries[this.#plantedCanaries]!));
+      this.#plantedCanaries++;
+    }
+  }
+
+  #canaryRecord(c: Canary): string {
+    const format = this.report.format;
+    if (format === 'csv') {
+      const header = this.#csvHeader ?? [];
+      const delimiter = this.o.csvDelimiter ?? ',';
+      return header.map((_, i) => csvField(i === 0 ? c.trigger : i === header.length - 1 ? c.label : '', delimiter)).join(delimiter);
+    }
+    if (format === 'prompt_completion') return JSON.stringify({ prompt: c.trigger, completion: c.label });
+    return JSON.stringify({ messages: [{ role: 'user', content: c.trigger }, { role: 'assistant', content: c.label }] });
+  }
+
+  #recordFailed(problems: ValidationIssue[]): void {
+    this.report.records++;
+    this.#recordIndex++;
+    for (const p of problems) this.#issue(p);
+    if (problems.some((p) => p.severity === 'error')) {
+      if (this.o.skipInvalid) this.report.skippedRecords++;
+      else this.#fatal = true;
+    }
+  }
+
+  #fileError(i: ValidationIssue): void {
+    this.#issue(i);
+    this.#fatal = true;
+    this.#fileFatal = true;
+  }
+
+  #fileFatal = false;
+
+  #issue(i: ValidationIssue): void {
+    this.report.issueCounts[i.code] = (this.report.issueCounts[i.code] ?? 0) + 1;
+    if (i.severity === 'error') this.report.errors++;
+    else this.report.warnings++;
+    if (this.report.issues.length < (this.o.maxIssues ?? 1000)) this.report.issues.push(i);
+    else this.report.issuesTruncated = true;
+  }
+
+  #finish(): void {
+    if (this.#crlf > 0 && this.#lf > 0) this.#issue(issue('mixed_line_endings', null));
+    const min = this.o.minExamples ?? 10;
+    if (this.report.records === 0 && !this.#fileFatal) this.#fileError(issue('empty_file', null));
+    else if (!this.#fatal && this.report.validRecords < min) this.#fileError(issue('too_few_examples', null));
+    this.report.ok = !this.#fatal && !this.#fileFatal;
+  }
+
+  #write(line: string): void {
+    this.#out.push(line, '\n');
+    this.#outChars += line.length + 1;
+  }
+
+  #maybeDrain(): Buffer | undefined {
+    return this.#outChars >= (this.o.outputChunkBytes ?? 256 * 1024) ? this.#drain() : undefined;
+  }
+
+  #drain(): Buffer | undefined {
+    if (this.#out.length === 0) return undefined;
+    const buf = Buffer.from(this.#out.join(''), 'utf8');
+    this.#out = [];
+    this.#outChars = 0;
+    return buf;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
