@@ -69,7 +69,7 @@ export class CompositeVerifier {
       throw new AttestationError('evidence_malformed', 'nonce length is out of range', 'nonce');
     }
     if (!validJwk(bundle.teePublicJwk)) {
-      throw new AttestationError('evidence_malformed', 'TEE key is not a public EC JWK', 'teePublicJwk');
+      throw new AttestationError('key_binding_mismatch', 'TEE key is not a public EC JWK', 'teePublicJwk');
     }
     const base: Omit<VerifyOptions, 'certificates'> = {
       at: options.at,
