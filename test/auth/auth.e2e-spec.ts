@@ -140,6 +140,7 @@ describe('identity: OIDC bearer tokens against the real dev issuer (Postgres)', 
   it('audits sign-ins, and failed ones, without the raw email', async () => {
     const bad = await loginWithPassword(s.config.oidc.issuer, 'confide-console', `${s.url}/auth/callback`, 'auditor@confide.local', 'wrong-password');
     expect(bad.status).toBe('denied');
+    await s.auditLog.drain();
     const entries = (await (await call('/v1/audit/entries?limit=1000', adminToken)).json()) as { data: Array<{ action: string; canonical: string }> };
     const logins = entries.data.filter((e) => e.action === 'auth.login');
     expect(logins.some((e) => e.canonical.includes('"outcome":"success"'))).toBe(true);
@@ -180,6 +181,7 @@ describe('identity: OIDC bearer tokens against the real dev issuer (Postgres)', 
     const globex = await s.token('globex-cli');
     const patch = await call('/v1/organization', adminToken, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"display_name":"Acme Corp"}' });
     expect(patch.status).toBe(200);
+    await s.auditLog.drain();
     const org = (await (await call('/v1/organization', globex)).json()) as { id: string; display_name: string };
     expect(org).toMatchObject({ id: 'globex', display_name: 'globex' });
     const acmeEntries = (await (await call('/v1/audit/entries', adminToken)).json()) as { data: Array<{ index: number }> };

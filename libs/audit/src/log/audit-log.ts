@@ -6,11 +6,6 @@ import { CompactRange, consistencyRanges, HASH_SIZE, inclusionRanges, leafHash, 
 import type { AuditKeys } from './audit-keys.js';
 import { assertValidInput, type AuditInput, type AuditRecord } from './audit-entry.js';
 
-export interface AppendResult {
-  readonly index: number;
-  readonly leafHash: string;
-}
-
 export interface SignedCheckpoint {
   readonly size: number;
   readonly root: string;
@@ -50,15 +45,17 @@ export class AuditLog {
     return this.keys.hmac(value);
   }
 
-  /** Appends within `em`'s transaction. Throws if the write fails, which must fail the caller's action. */
-  async append(em: EntityManager, input: AuditInput): Promise<AppendResult> {
+  /**
+   * Records an action within `em`'s transaction: the record is queued there (one INSERT, no tree lock), so it commits
+   * or rolls back with the action; if it cannot be written, the action fails. The integrator later gives it a leaf
+   * index and hashes it into the tree (see `integrate`); proofs exist from then on.
+   */
+  async append(em: EntityManager, input: AuditInput): Promise<{ queued: number }> {
     assertValidInput(input);
     if (!em.queryRunner?.isTransactionActive) throw new Error('audit entries must be written inside the action\'s transaction');
-    const head = await this.repo.lockHead(em);
     const time = this.now();
-    const record: AuditRecord = {
+    const record: Omit<AuditRecord, 'index'> = {
       v: 1,
-      index: head.size,
       time: time.toISOString(),
       tenant: input.tenantId,
       actor: input.actor,
@@ -69,21 +66,53 @@ export class AuditLog {
       details: input.details ?? {},
       sensitive: Object.fromEntries(Object.entries(input.sensitive ?? {}).map(([k, v]) => [k, this.keys.hmac(v)])),
     };
-    const canonical = canonicalJson(record);
-    const hash = leafHash(Buffer.from(canonical, 'utf8'));
-    const range = new CompactRange(head.size, splitEdge(head.edge));
-    const finished = range.append(hash);
-    await this.repo.appendLeaf(
-      em,
-      { leafIndex: head.size, tenantId: input.tenantId, action: input.action, createdAt: time, canonical, leafHash: hash },
-      finished,
-      { size: range.size, root: range.root(), edge: Buffer.concat(range.edge) },
-    );
-    return { index: head.size, leafHash: hash.toString('base64') };
+    const queued = await this.repo.enqueue(em, { tenantId: input.tenantId, action: input.action, createdAt: time, payload: canonicalJson(record) });
+    return { queued };
+  }
+
+  /**
+   * Moves up to `limit` queued records into the tree, in queue order, in one transaction: assigns leaf indices,
+   * writes the canonical records (which include their index), the completed subtrees and the new head. Only one
+   * integrator runs at a time per deployment; returns how many records it integrated (0 if another holds the lock).
+   */
+  async integrate(limit = 5000): Promise<number> {
+    return this.repo.transaction(async (em) => {
+      if (!(await this.repo.tryBecomeIntegrator(em))) return 0;
+      const pending = await this.repo.takePending(em, limit);
+      if (pending.length === 0) return 0;
+      const head = await this.repo.lockHead(em);
+      const range = new CompactRange(head.size, splitEdge(head.edge));
+      const entries: StoredEntry[] = [];
+      const nodes: Array<{ level: number; index: number; hash: Buffer }> = [];
+      for (const p of pending) {
+        const index = range.size;
+        const canonical = canonicalJson({ ...(JSON.parse(p.payload) as object), index });
+        const hash = leafHash(Buffer.from(canonical, 'utf8'));
+        nodes.push(...range.append(hash));
+        entries.push({ leafIndex: index, tenantId: p.tenantId, action: p.action, createdAt: p.createdAt, canonical, leafHash: hash });
+      }
+      await this.repo.appendLeaves(em, entries, nodes, { size: range.size, root: range.root(), edge: Buffer.concat(range.edge) });
+      return entries.length;
+    });
+  }
+
+  /** Integrates until the queue is empty (or another integrator holds the lock and it stays non-empty). */
+  async drain(): Promise<void> {
+    for (let idle = 0; idle < 50; ) {
+      const n = await this.integrate();
+      if (n > 0) {
+        idle = 0;
+        continue;
+      }
+      if ((await this.repo.countPending()) === 0) return;
+      idle += 1;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Signs the current tree head if it grew since the last checkpoint; returns the newest checkpoint. */
   async checkpoint(): Promise<SignedCheckpoint> {
+    await this.drain();
     const [head, latest] = await Promise.all([this.repo.readHead(), this.repo.latestCheckpoint()]);
     if (latest && latest.size >= head.size) return toSigned(latest);
     const cp: Checkpoint = { origin: this.keys.origin, size: head.size, root: head.root, time: this.now() };

@@ -35,6 +35,11 @@ export interface StoredCheckpoint {
 export class AuditRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /** Runs `work` in a transaction of its own (the integrator's). */
+  transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(work);
+  }
+
   /** Locks the tree head for the rest of the caller's transaction; appends are serialised on this row. */
   async lockHead(em: EntityManager): Promise<TreeHeadRow> {
     const rows: Array<{ size: string; root: Buffer; edge: Buffer }> = await em.query(
@@ -54,10 +59,57 @@ export class AuditRepository {
     return { size: Number(row.size), root: toBuffer(row.root), edge: toBuffer(row.edge) };
   }
 
-  async appendLeaf(em: EntityManager, entry: StoredEntry, nodes: readonly StoredNode[], head: TreeHeadRow): Promise<void> {
+  /** Queues a record inside the caller's transaction (one INSERT; no lock on the tree). */
+  async enqueue(em: EntityManager, row: { tenantId: string | null; action: string; createdAt: Date; payload: string }): Promise<number> {
+    const rows: Array<{ id: string }> = await em.query(
+      `INSERT INTO audit.pending (tenant_id, action, created_at, payload) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [row.tenantId, row.action, row.createdAt, row.payload],
+    );
+    return Number(rows[0]!.id);
+  }
+
+  /**
+   * Becomes the integrator for the rest of `em`'s transaction, or returns false if another process is integrating.
+   * The advisory lock keeps one integrator per deployment however many replicas run.
+   */
+  async tryBecomeIntegrator(em: EntityManager): Promise<boolean> {
+    const rows: Array<{ ok: boolean }> = await em.query(`SELECT pg_try_advisory_xact_lock(7016640330) AS ok`);
+    return rows[0]?.ok === true;
+  }
+
+  /** Takes up to `limit` queued records, oldest first, removing them from the queue within `em`'s transaction. */
+  async takePending(em: EntityManager, limit: number): Promise<Array<{ id: number; tenantId: string | null; action: string; createdAt: Date; payload: string }>> {
+    type Row = { id: string; tenant_id: string | null; action: string; created_at: Date; payload: string };
+    // TypeORM answers DELETE ... RETURNING with [rows, affected] on Postgres.
+    const result: unknown = await em.query(
+      `DELETE FROM audit.pending WHERE id IN (SELECT id FROM audit.pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, tenant_id, action, created_at, payload`,
+      [limit],
+    );
+    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Row[];
+    return rows
+      .map((r) => ({ id: Number(r.id), tenantId: r.tenant_id, action: r.action, createdAt: new Date(r.created_at), payload: r.payload }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async countPending(): Promise<number> {
+    const rows: Array<{ n: string }> = await this.ds.query(`SELECT count(*) AS n FROM audit.pending`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Writes integrated leaves, the subtrees they completed and the new head, in one statement each. */
+  async appendLeaves(em: EntityManager, entries: readonly StoredEntry[], nodes: readonly StoredNode[], head: TreeHeadRow): Promise<void> {
     await em.query(
-      `INSERT INTO audit.entries (leaf_index, tenant_id, action, created_at, canonical, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [entry.leafIndex, entry.tenantId, entry.action, entry.createdAt, entry.canonical, entry.leafHash],
+      `INSERT INTO audit.entries (leaf_index, tenant_id, action, created_at, canonical, leaf_hash)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::bytea[])`,
+      [
+        entries.map((e) => e.leafIndex),
+        entries.map((e) => e.tenantId),
+        entries.map((e) => e.action),
+        entries.map((e) => e.createdAt),
+        entries.map((e) => e.canonical),
+        entries.map((e) => e.leafHash),
+      ],
     );
     await em.query(
       `INSERT INTO audit.nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,

@@ -121,10 +121,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.port === 0 ? `http://${config.host}:${port}` : config.publicUrl;
 
-  const checkpointTimer = setInterval(() => {
-    auditLog.checkpoint().catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));
-  }, config.audit.checkpointIntervalMs);
-  checkpointTimer.unref();
+  // The audit integrator: moves queued records into the Merkle tree shortly after their actions commit, and signs
+  // the head now and then. One integrator runs per deployment (advisory lock), whatever the number of replicas.
+  let stopping = false;
+  let integrator: NodeJS.Timeout | undefined;
+  let lastCheckpoint = Date.now();
+  const integrate = async (): Promise<void> => {
+    try {
+      const n = await auditLog.integrate();
+      if (Date.now() - lastCheckpoint >= config.audit.checkpointIntervalMs) {
+        lastCheckpoint = Date.now();
+        await auditLog.checkpoint();
+      }
+      if (!stopping) integrator = setTimeout(() => void integrate(), n > 0 ? 0 : 50);
+    } catch (err) {
+      logger.error({ err }, 'audit integration failed');
+      if (!stopping) integrator = setTimeout(() => void integrate(), 1000);
+    }
+  };
+  integrator = setTimeout(() => void integrate(), 50);
 
   return {
     app,
@@ -135,8 +150,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     logger,
     ...(devIssuer ? { devIssuer } : {}),
     close: async () => {
-      clearInterval(checkpointTimer);
+      stopping = true;
+      clearTimeout(integrator);
       await app.close();
+      await auditLog.drain().catch((err: unknown) => logger.error({ err }, 'audit drain at shutdown failed'));
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };
