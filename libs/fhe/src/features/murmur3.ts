@@ -1,0 +1,38 @@
+/** MurmurHash3 x86 32-bit over bytes (Appleby's reference; the hash scikit-learn's FeatureHasher uses). */
+export function murmur3(bytes: Uint8Array, seed = 0): number {
+  let h = seed >>> 0;
+  const c1 = 0xcc9e2d51;
+  const c2 = 0x1b873593;
+  const blocks = bytes.length & ~3;
+  for (let i = 0; i < blocks; i += 4) {
+    let k = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, c2);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  switch (bytes.length & 3) {
+    case 3:
+      k ^= bytes[blocks + 2]! << 16;
+    // falls through
+    case 2:
+      k ^= bytes[blocks + 1]! << 8;
+    // falls through
+    case 1:
+      k ^= bytes[blocks]!;
+      k = Math.imul(k, c1);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, c2);
+      h ^= k;
+  }
+  h ^= bytes.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
