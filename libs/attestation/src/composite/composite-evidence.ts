@@ -38,7 +38,6 @@ export interface TeePublicJwk {
   readonly crv: 'P-256' | 'P-384' | 'P-521';
   readonly x: string;
   readonly y: string;
-  readonly [member: string]: unknown;
 }
 
 export interface CompositeEvidence {
@@ -102,7 +101,7 @@ export function compositeEvidenceFromJson(json: unknown): CompositeEvidence {
   return {
     cpu,
     gpus: j.gpus.map((g) => ({ format: g.format, evidence: fromB64(g.evidence), certificates: g.certificates.map(fromB64) })),
-    teePublicJwk: j.teePublicJwk as TeePublicJwk,
+    teePublicJwk: { kty: 'EC', crv: j.teePublicJwk.crv, x: j.teePublicJwk.x, y: j.teePublicJwk.y },
   };
 }
 

@@ -40,7 +40,7 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 describe('bindingReportData', () => {
   it('is SHA-512 of the RFC 8785 canonical JSON of nonce, key and GPU evidence digests', () => {
-    const jwk: TeePublicJwk = { kty: 'EC', crv: 'P-256', x: 'AA', y: 'BB', kid: 'ignored' };
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'AA', y: 'BB', kid: 'ignored' } as TeePublicJwk;
     const gpu = new Uint8Array([1, 2, 3]);
     const expected = createHash('sha512')
       .update(
@@ -124,14 +124,14 @@ describe('CompositeVerifier', () => {
   });
 
   it('refuses private keys, malformed keys and bad nonces before any signature work', async () => {
-    expect(await code(verifier.verify({ ...bundle, teePublicJwk: { ...jwk, d: 'AAAA' } }, { nonce, at, allowSimulated: true }))).toBe('key_binding_mismatch');
+    expect(await code(verifier.verify({ ...bundle, teePublicJwk: { ...jwk, d: 'AAAA' } as TeePublicJwk }, { nonce, at, allowSimulated: true }))).toBe('key_binding_mismatch');
     expect(await code(verifier.verify({ ...bundle, teePublicJwk: { ...jwk, x: 'AA' } }, { nonce, at, allowSimulated: true }))).toBe('key_binding_mismatch');
     expect(await code(verifier.verify(bundle, { nonce: new Uint8Array(4), at, allowSimulated: true }))).toBe('evidence_malformed');
   });
 
   it('passes verifier failures through with their own codes (tampered CPU report)', async () => {
     const bad = bundle.cpu.evidence.slice();
-    bad[0x50] ^= 1;
+    bad[0x50]! ^= 1;
     const cpu = { ...bundle.cpu, evidence: bad };
     expect(await code(verifier.verify({ ...bundle, cpu } as CompositeEvidence, { nonce, at, allowSimulated: true }))).toBe('signature_invalid');
   });

@@ -37,7 +37,7 @@ function validJwk(jwk: TeePublicJwk): boolean {
   const size = { 'P-256': 32, 'P-384': 48, 'P-521': 66 }[jwk.crv];
   const ok = (v: unknown): boolean =>
     typeof v === 'string' && /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === size;
-  return jwk.kty === 'EC' && size !== undefined && ok(jwk.x) && ok(jwk.y) && jwk.d === undefined;
+  return jwk.kty === 'EC' && size !== undefined && ok(jwk.x) && ok(jwk.y) && !('d' in jwk);
 }
 
 /**
