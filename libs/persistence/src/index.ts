@@ -2,3 +2,4 @@ export * from './data-source.factory.js';
 export * from './entities/index.js';
 export * from './repositories/audit.repository.js';
 export * from './repositories/organization.repository.js';
+export * from './repositories/dataset.repository.js';
