@@ -34,12 +34,13 @@ export const CKKS_LIGHT_PARAMETERS: CkksParameters = Object.freeze({
 });
 
 /**
- * The training chain at N=8192: same primes, same kernel depth, a quarter of the cost — but 360 bits exceed the
- * 218 SEAL allows for 128-bit security at N=8192, so it is NOT secure. For unit tests of the kernel arithmetic only.
+ * The training kernel's depth at N=4096: [60, 40×5, 60], exactly the 5 levels one step uses, a fraction of the
+ * cost — but 300 bits far exceed the 109 SEAL allows for 128-bit security at N=4096, so it is NOT secure. For unit
+ * tests of the kernel arithmetic only (2048 slots, same 2^40 scale and precision as the training profile).
  */
 export const CKKS_INSECURE_TEST_PARAMETERS: CkksParameters = Object.freeze({
-  polyModulusDegree: 8192,
-  coeffModulusBits: Object.freeze([60, 40, 40, 40, 40, 40, 40, 60]),
+  polyModulusDegree: 4096,
+  coeffModulusBits: Object.freeze([60, 40, 40, 40, 40, 40, 60]),
   scaleBits: 40,
   securityLevel: 'none',
 });
