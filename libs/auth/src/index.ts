@@ -4,3 +4,4 @@ export * from './dev-issuer/dev-accounts.js';
 export * from './dev-issuer/dev-issuer.js';
 export * from './rbac/permission.decorator.js';
 export * from './rbac/auth.guard.js';
+export * from './dpop/dpop-proof.js';
