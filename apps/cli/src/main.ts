@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-context.js';
+import { registerAttest } from './commands/attest.command.js';
 import { registerAudit } from './commands/audit.command.js';
 import { registerStart } from './commands/start.command.js';
 import { registerToken } from './commands/token.command.js';
@@ -13,6 +14,7 @@ program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerStart(program);
 registerToken(program);
 registerAudit(program);
+registerAttest(program);
 for (const c of program.commands) {
   c.exitOverride();
   for (const sub of c.commands) sub.exitOverride();

@@ -100,12 +100,15 @@ function gpuCcMode(gpu: VerifiedEvidence, refs: ReferenceValues): GpuCcMode | un
   return match?.ccMode;
 }
 
+/** What appraisal reads: the verified parts (a single CPU report appraises with `gpus: []`). */
+export type AppraisalInput = Pick<CompositeVerification, 'cpu' | 'gpus' | 'simulated'> & { readonly teeKeyThumbprint?: string };
+
 /**
  * Appraises verified composite evidence against a policy (IETF RATS: Verifier's appraisal policy for evidence),
  * giving an EAR-style Attestation Result. Pure: no I/O, no clock. Deny by default: a rule that cannot be checked
  * counts against the evidence. Every failed rule adds a reason with its own code and the policy field behind it.
  */
-export function appraise(v: CompositeVerification, loaded: LoadedPolicy): AttestationResult {
+export function appraise(v: AppraisalInput, loaded: LoadedPolicy): AttestationResult {
   const { policy, referenceValues: refs } = loaded;
   const f = new Findings({
     'instance-identity': AR4SI.affirming,
@@ -167,7 +170,7 @@ export function appraise(v: CompositeVerification, loaded: LoadedPolicy): Attest
       debug: cpu.debug,
       tcb: cpu.tcb,
       gpus,
-      teeKeyThumbprint: v.teeKeyThumbprint,
+      teeKeyThumbprint: v.teeKeyThumbprint ?? '',
     },
   };
 }

@@ -71,7 +71,7 @@ export interface AppraisedClaims {
   readonly debug: boolean;
   readonly tcb: Readonly<Record<string, unknown>>;
   readonly gpus: readonly { readonly measurement: string; readonly ccMode: 'on' | 'off' | 'devtools' | 'unknown'; readonly tcb: Readonly<Record<string, unknown>> }[];
-  /** RFC 7638 thumbprint of the TEE key (the JWT's `cnf.jkt`). */
+  /** RFC 7638 thumbprint of the TEE key (the JWT's `cnf.jkt`); '' when a lone report was appraised. */
   readonly teeKeyThumbprint: string;
 }
 

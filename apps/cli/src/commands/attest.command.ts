@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import {
+  AttestationError,
+  appraise,
+  CompositeVerifier,
+  compositeEvidenceFromJson,
+  DevAwareVerifier,
+  loadPolicyFile,
+  NvidiaSpdmVerifier,
+  SnpVerifier,
+  TdxVerifier,
+  type AttestationResult,
+  type EvidenceVerifier,
+  type LoadedPolicy,
+  type SimulatedTrustAnchors,
+  type VerifiedEvidence,
+} from '@confide/attestation';
+import type { Command } from 'commander';
+
+import { CliError, EXIT } from '../cli-context.js';
+
+type Format = 'snp' | 'tdx' | 'spdm' | 'composite';
+const FORMATS = ['snp', 'tdx', 'spdm', 'composite', 'auto'] as const;
+
+interface VerifyOpts {
+  certs?: string[];
+  collateral?: string[];
+  policy?: string;
+  nonce?: string;
+  at?: string;
+  format: (typeof FORMATS)[number];
+  allowSimulated?: boolean;
+  simulatedAnchors?: string;
+  json?: boolean;
+}
+
+interface Output {
+  verified: boolean;
+  format: Format;
+  simulated: boolean;
+  claims: Record<string, unknown> | null;
+  status: AttestationResult['status'] | 'verified' | 'failed';
+  reasons: { code: string; target?: string; component?: string; policyField?: string; message: string }[];
+  policy?: AttestationResult['policy'];
+  trustVector?: AttestationResult['trustVector'];
+  gpus?: Record<string, unknown>[];
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch {
+    throw new CliError(`cannot read ${what} ${path}`, EXIT.usage);
+  }
+}
+
+function detect(bytes: Uint8Array): Format {
+  const b = Buffer.from(bytes);
+  if (b[0] === 0x7b) return 'composite';
+  if (b.length >= 2 && b[0] === 0x11 && b[1] === 0xe0) return 'spdm';
+  if (b.length >= 8 && (b.readUInt16LE(0) === 4 || b.readUInt16LE(0) === 5) && b.readUInt32LE(4) === 0x81) return 'tdx';
+  if (b.length >= 0x4a0 && b.readUInt32LE(0) >= 2 && b.readUInt32LE(0) <= 5) return 'snp';
+  throw new CliError('cannot tell the evidence format; pass --format snp|tdx|spdm|composite', EXIT.usage);
+}
+
+/** `KEY=FILE`, or a file whose content says what it is (Intel TCB info / QE identity JSON, issuer chain PEM, CRL DER). */
+function collateralOf(specs: readonly string[]): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq > 0 && /^[A-Za-z-]+$/.test(spec.slice(0, eq))) {
+      out[spec.slice(0, eq)] = readInput(spec.slice(eq + 1), 'collateral');
+      continue;
+    }
+    const bytes = readInput(spec, 'collateral');
+    const text = Buffer.from(bytes).toString('latin1');
+    let key: string;
+    if (text.startsWith('{') && text.includes('"tcbInfo"')) key = 'tcbInfo';
+    else if (text.startsWith('{') && text.includes('"enclaveIdentity"')) key = 'qeIdentity';
+    else if (text.includes('-----BEGIN CERTIFICATE-----')) key = 'tcbInfoIssuerChain';
+    else if (text.includes('Intel SGX Root CA')) key = 'rootCaCrl';
+    else if (text.includes('Intel SGX PCK')) key = 'pckCrl';
+    else if (text.includes('ARK-')) key = 'amd-crl';
+    else throw new CliError(`cannot tell what collateral ${spec} is; pass it as KEY=FILE`, EXIT.usage);
+    out[key] = bytes;
+  }
+  return out;
+}
+
+function parseAt(at: string | undefined): Date {
+  if (at === undefined) return new Date();
+  const d = new Date(at);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(d.getTime())) throw new CliError('--at must be an ISO-8601 date-time', EXIT.usage);
+  return d;
+}
+
+function parseNonce(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined) return undefined;
+  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new CliError('--nonce must be 1 to 64 bytes of hex', EXIT.usage);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+function loadAnchors(dir: string | undefined): SimulatedTrustAnchors | undefined {
+  if (!dir) return undefined;
+  const raw = readInput(join(dir, 'development-anchors.json'), 'simulated anchors');
+  try {
+    return JSON.parse(Buffer.from(raw).toString('utf8')) as SimulatedTrustAnchors;
+  } catch {
+    throw new CliError('simulated anchors file is not JSON', EXIT.usage);
+  }
+}
+
+function claimsOf(v: VerifiedEvidence): Record<string, unknown> {
+  return { teeType: v.teeType, measurement: v.measurement, reportData: v.reportData, tcb: v.tcb, debug: v.debug, details: v.details };
+}
+
+function verifierFor(format: Exclude<Format, 'composite'>, anchors: SimulatedTrustAnchors | undefined, tdxStrict: boolean): EvidenceVerifier {
+  const [prod, dev]: [EvidenceVerifier, EvidenceVerifier | undefined] =
+    format === 'snp'
+      ? [new SnpVerifier(), anchors && new SnpVerifier({ trustAnchors: anchors.amd })]
+      : format === 'tdx'
+        ? [new TdxVerifier({ requireCollateral: tdxStrict }), anchors && new TdxVerifier({ trustedRoots: [anchors.intelRootPem], requireCollateral: false })]
+        : [new NvidiaSpdmVerifier(), anchors && new NvidiaSpdmVerifier({ trustAnchorsPem: anchors.nvidiaRootPem })];
+  return dev ? new DevAwareVerifier(prod, dev) : prod;
+}
+
+async function run(evidencePath: string, opts: VerifyOpts): Promise<Output> {
+  const evidence = readInput(evidencePath, 'evidence');
+  const format: Format = opts.format === 'auto' ? detect(evidence) : opts.format;
+  const certificates = (opts.certs ?? []).map((f) => readInput(f, 'certificate file'));
+  const collateral = collateralOf(opts.collateral ?? []);
+  const nonce = parseNonce(opts.nonce);
+  const at = parseAt(opts.at);
+  const anchors = loadAnchors(opts.simulatedAnchors);
+  const allowSimulated = opts.allowSimulated ?? false;
+  let policy: LoadedPolicy | undefined;
+  if (opts.policy) {
+    try {
+      policy = await loadPolicyFile(opts.policy);
+    } catch (e) {
+      throw new CliError(e instanceof AttestationError ? `policy: ${e.message}` : `cannot load policy ${opts.policy}`, EXIT.usage);
+    }
+    if (format === 'spdm') throw new CliError('--policy appraises CPU or composite evidence, not a lone GPU report', EXIT.usage);
+  }
+  const failed = (e: unknown): Output => {
+    if (!(e instanceof AttestationError)) throw e;
+    return { verified: false, format, simulated: e.code === 'simulated_not_allowed', claims: null, status: 'failed', reasons: [{ code: e.code, ...(e.target ? { target: e.target } : {}), message: e.message }] };
+  };
+
+  let cpu: VerifiedEvidence;
+  let gpus: readonly VerifiedEvidence[] = [];
+  let thumbprint: string | undefined;
+  try {
+    if (format === 'composite') {
+      if (!nonce) throw new CliError('composite evidence needs --nonce (the challenge it is bound to)', EXIT.usage);
+      let bundle;
+      try {
+        bundle = compositeEvidenceFromJson(JSON.parse(Buffer.from(evidence).toString('utf8')));
+      } catch {
+        throw new CliError('composite evidence is not valid JSON of {cpu, gpus, teePublicJwk}', EXIT.usage);
+      }
+      const verifier = new CompositeVerifier(anchors ? { simulatedAnchors: anchors } : {});
+      const v = await verifier.verify(bundle, { nonce, at, allowSimulated, collateral });
+      cpu = v.cpu;
+      gpus = v.gpus;
+      thumbprint = v.teeKeyThumbprint;
+    } else {
+      const expectedReportData = nonce && format !== 'spdm' ? new Uint8Array(Buffer.concat([nonce, Buffer.alloc(64 - nonce.length)])) : nonce;
+      const verifier = verifierFor(format, anchors, Object.keys(collateral).length > 0);
+      cpu = await verifier.verify(evidence, { at, certificates, collateral, allowSimulated, ...(expectedReportData ? { expectedReportData } : {}) });
+    }
+  } catch (e) {
+    return failed(e);
+  }
+
+  const out: Output = { verified: true, format, simulated: cpu.simulated || gpus.some((g) => g.simulated), claims: claimsOf(cpu), status: 'verified', reasons: [] };
+  if (gpus.length > 0) out.gpus = gpus.map(claimsOf);
+  if (!policy) return out;
+  const result = appraise({ cpu, gpus, simulated: out.simulated, ...(thumbprint ? { teeKeyThumbprint: thumbprint } : {}) }, policy);
+  return {
+    ...out,
+    status: result.status,
+    reasons: result.reasons.map((r) => ({ code: r.code, component: r.component, policyField: r.policyField, message: r.message })),
+    policy: result.policy,
+    trustVector: result.trustVector,
+  };
+}
+
+export function registerAttest(program: Command): void {
+  const attest = program.command('attest').description('Attestation evidence: verify offline against the pinned vendor roots and appraise against a policy');
+  attest
+    .command('verify')
+    .description(
+      'Verify SEV-SNP / TDX / H100 SPDM evidence or a composite bundle offline (no server). Exit 0 verified (and affirmed with --policy), 1 not, 2 bad input',
+    )
+    .argument('<evidence>', 'evidence file: SNP report, TDX quote, SPDM report (binary) or composite bundle (JSON)')
+    .option('--certs <files...>', 'certificates (PEM or DER): VCEK/VLEK for SNP, device chain for SPDM')
+    .option('--collateral <files...>', 'collateral files, KEY=FILE or detected (tcbInfo, qeIdentity, tcbInfoIssuerChain, pckCrl, rootCaCrl, amd-crl)')
+    .option('--policy <file>', 'appraise against this policy (attestation/policies/*.json)')
+    .option('--nonce <hex>', 'expected nonce: SPDM nonce, CPU REPORT_DATA prefix, or the challenge of a composite bundle')
+    .option('--at <iso8601>', 'judge certificates and collateral at this time (default now)')
+    .option('--format <format>', `evidence format: ${FORMATS.join('|')}`, 'auto')
+    .option('--allow-simulated', 'accept evidence signed by the development PKI (marked simulated)')
+    .option('--simulated-anchors <dir>', 'directory with development-anchors.json of the simulated attester')
+    .option('--json', 'print the result as JSON')
+    .action(async (evidence: string, opts: VerifyOpts) => {
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')}`, EXIT.usage);
+      const out = await run(evidence, opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+      else {
+        const head = out.verified ? `verified ${out.format}${out.simulated ? ' (SIMULATED)' : ''}: ${out.status}` : `NOT verified (${out.format})`;
+        const claims = out.claims ? `measurement ${String(out.claims.measurement)}\nreport data ${String(out.claims.reportData)}\ndebug ${String(out.claims.debug)}\n` : '';
+        process.stdout.write(`${head}\n${claims}${out.reasons.map((r) => `  - ${r.code}: ${r.message}`).join('\n')}${out.reasons.length ? '\n' : ''}`);
+      }
+      const ok = out.verified && (!opts.policy || out.status === 'affirming');
+      process.exitCode = ok ? EXIT.ok : EXIT.failed;
+    });
+}
