@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
 import { AuditLogError } from '@confide/audit';
 import { AuthError, type AuthErrorCode } from '@confide/auth';
+import { DatasetError, type DatasetErrorCode } from '@confide/datasets';
 import type { DomainError } from '@confide/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -57,6 +58,23 @@ const AUDIT_STATUS: Record<AuditLogError['code'], number> = {
   size_out_of_range: 400,
 };
 
+const DATASET_STATUS: Record<DatasetErrorCode, number> = {
+  dataset_invalid: 422,
+  upload_too_large: 413,
+  upload_empty: 422,
+  compressed_upload_not_supported: 415,
+  archive_not_supported: 415,
+  unsupported_format: 415,
+  invalid_filename: 400,
+  invalid_protect_option: 400,
+  invalid_policy_name: 400,
+  fhe_not_available: 422,
+  idempotency_key_reused: 422,
+  upload_in_progress: 409,
+  dataset_not_found: 404,
+  upload_aborted: 400,
+};
+
 export const PROBLEM_BASE = 'https://confide.dev/problems/';
 
 /** Maps any error to a problem; the only place HTTP statuses for domain codes are decided. */
@@ -78,6 +96,12 @@ export function toProblem(err: unknown): { problem: Omit<Problem, 'instance' | '
   }
   if (err instanceof RequestError) return { problem: make(REQUEST_STATUS[err.code], err.code, titleFor(REQUEST_STATUS[err.code]), err.message, err.fieldErrors) };
   if (err instanceof AuditLogError) return { problem: make(AUDIT_STATUS[err.code], `audit_${err.code}`, titleFor(AUDIT_STATUS[err.code]), err.message) };
+  if (err instanceof DatasetError) {
+    const status = DATASET_STATUS[err.code];
+    const where = err.details.datasetId ? ` (dataset ${err.details.datasetId})` : '';
+    const errors = (err.details.issues ?? []).map((i) => ({ field: `line ${i.line ?? '-'}${i.field ? ` ${i.field}` : ''}`, message: i.code }));
+    return { problem: make(status, err.code, titleFor(status), err.message + where, errors), reason: err.code, internal: err.internalReason };
+  }
   if (isDomainError(err)) return { problem: make(422, `${err.area}_${err.code}`, 'Unprocessable', err.message), reason: err.code, internal: err.internalReason };
   if (err instanceof HttpException) {
     // Nest wraps Fastify's own request errors (bad JSON, body too large); answer from the original.

@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '@confide/audit';
+import type { CreateDatasetQuery, DatasetDto, DatasetListDto, DatasetListQuery, DatasetPiiDto, ValidationReportDto } from '@confide/contracts';
+import {
+  assertPolicyName,
+  buildProtectionPolicy,
+  DatasetError,
+  DatasetProcessor,
+  describePolicy,
+  meterUpload,
+  normaliseDatasetName,
+  type PiiSummary,
+  type ValidationReport,
+} from '@confide/datasets';
+import type { Principal } from '@confide/domain';
+import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
+import { DatasetRepository, type DatasetRecord, type PiiFindingRecord, type WrappedDatasetKey } from '@confide/persistence';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
+
+export interface UploadMeta {
+  readonly query: CreateDatasetQuery;
+  readonly contentType: string;
+  readonly contentLength: number | undefined;
+  readonly contentEncoding: string | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
+export interface CreateResult {
+  readonly dataset: DatasetDto;
+  readonly replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * The dataset flow (DESIGN §5.1): stream → validate → scan → protect → seal, in one pass. The row is `processing`
+ * while the upload streams and ends `ready` (sealed blob stored) or `invalid` (report only). Any other failure
+ * removes the row, its keys and the blob: nothing is half-ingested.
+ */
+@Injectable()
+export class DatasetsService {
+  private readonly repo: DatasetRepository;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(DATASET_STORAGE) private readonly storage: DatasetStorage,
+  ) {
+    this.repo = new DatasetRepository(ds);
+  }
+
+  async create(p: Principal, body: Readable, meta: UploadMeta): Promise<CreateResult> {
+    const q = meta.query;
+    if (q.protection === 'fhe') throw new DatasetError('fhe_not_available', 'FHE protection is not available on this deployment yet; use protection=tee');
+    if (meta.contentEncoding && meta.contentEncoding !== 'identity') {
+      throw new DatasetError('compressed_upload_not_supported', 'compressed uploads are not accepted; send the file without Content-Encoding');
+    }
+    const max = this.storage.maxUploadBytes;
+    if (meta.contentLength !== undefined && meta.contentLength > max) throw new DatasetError('upload_too_large', `the upload exceeds the limit of ${max} bytes`);
+    const name = normaliseDatasetName(q.filename ?? 'dataset');
+    const policyName = assertPolicyName(q.policy);
+    const policy = buildProtectionPolicy(q.protect ?? {});
+    const format = q.format ?? (meta.contentType === 'text/csv' ? 'csv' : 'jsonl');
+    if (meta.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(meta.idempotencyKey)) {
+      throw new DatasetError('idempotency_key_reused', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9._:-]', 'Idempotency-Key');
+    }
+    if (meta.idempotencyKey) {
+      const existing = await this.repo.findByIdempotencyKey(p.tenantId, meta.idempotencyKey);
+      if (existing) return this.replay(p, existing, body);
+    }
+
+    const id = randomUUID();
+    const binding = { tenantId: p.tenantId, datasetId: id };
+    const seal = await this.storage.keyring.generateDek(binding, { keyId: `ds.${id}.seal` });
+    let protect: { dek: DataKey; wrapped: WrappedDek } | undefined;
+    try {
+      protect = await this.storage.keyring.generateDek({ tenantId: p.tenantId, datasetId: `${id}#protect` }, { keyId: `ds.${id}.protect` });
+      const now = new Date();
+      const row: DatasetRecord = {
+        id,
+        tenantId: p.tenantId,
+        name,
+        status: 'processing',
+        format: format === 'jsonl' ? null : format,
+        protection: q.protection,
+        policy: policyName,
+        operators: describePolicy(policy),
+        idempotencyKey: meta.idempotencyKey ?? null,
+        contentSha256: null,
+        bytes: 0,
+        records: 0,
+        validRecords: 0,
+        skippedRecords: 0,
+        blobKey: null,
+        sealedBytes: null,
+        createdBy: p.subject,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.ds
+        .transaction(async (em) => {
+          await this.repo.insertProcessing(em, row, [keyRow('seal', seal.wrapped), keyRow('protect', protect!.wrapped)]);
+          await this.audit.append(em, {
+            tenantId: p.tenantId,
+            actor: actorOf(p),
+            action: 'dataset.create',
+            resource: { type: 'dataset', id },
+            outcome: 'success',
+            details: { format, protection: q.protection, policy: policyName, key_id: seal.wrapped.keyId, key_version: seal.wrapped.keyVersion, skip_invalid: q.skip_invalid },
+            sensitive: { name },
+          });
+        })
+        .catch((e: unknown) => {
+          if (meta.idempotencyKey && isUniqueViolation(e)) throw new DatasetError('upload_in_progress', 'an upload with this Idempotency-Key is in progress');
+          throw e;
+        });
+
+      const blobKey = `datasets/${id}/v1.sealed`;
+      const meter = meterUpload(body, max);
+      const secret = protect.dek.exportBytes();
+      let processor: DatasetProcessor;
+      try {
+        processor = new DatasetProcessor({
+          format,
+          policy,
+          secret,
+          analyzer: this.storage.analyzer,
+          skipInvalid: q.skip_invalid,
+          minExamples: q.min_examples,
+          canaries: q.canaries,
+        });
+      } finally {
+        secret.fill(0);
+      }
+      let sealedBytes: number;
+      // The blob store wraps whatever its source throws; keep the pipeline's own error to answer with.
+      let sourceError: unknown;
+      async function* protectedStream(): AsyncGenerator<Buffer> {
+        try {
+          yield* processor.process(meter.source);
+        } catch (e) {
+          sourceError = e;
+          throw e;
+        }
+      }
+      try {
+        const put = await this.storage.blobs.put(blobKey, sealIterable(protectedStream(), { dek: seal.dek, context: binding }));
+        sealedBytes = put.bytes;
+      } catch (caught) {
+        const e = sourceError ?? caught;
+        if (e instanceof DatasetError && e.code === 'dataset_invalid') {
+          return await this.recordInvalid(p, row, meter.sha256(), meter.bytes(), processor);
+        }
+        await this.discard(p, id, blobKey, e);
+        throw e;
+      }
+      try {
+        await this.ds.transaction(async (em) => {
+          await this.repo.complete(em, p.tenantId, id, {
+            status: 'ready',
+            format: processor.report.format,
+            contentSha256: meter.sha256(),
+            bytes: meter.bytes(),
+            records: processor.report.records,
+            validRecords: processor.report.validRecords,
+            skippedRecords: processor.report.skippedRecords,
+            blobKey,
+            sealedBytes,
+            report: { ok: true, body: reportDto(processor.report) },
+            findings: findingRows(processor.pii),
+            canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
+          });
+          await this.audit.append(em, {
+            tenantId: p.tenantId,
+            actor: actorOf(p),
+            action: 'dataset.ready',
+            resource: { type: 'dataset', id },
+            outcome: 'success',
+            details: {
+              records: processor.report.validRecords,
+              skipped: processor.report.skippedRecords,
+              canaries: processor.canaries.length,
+              pii_findings: Object.values(processor.pii.totals).reduce((a, b) => a + (b ?? 0), 0),
+              sealed_bytes: sealedBytes,
+              content_sha256: meter.sha256(),
+            },
+          });
+        });
+      } catch (e) {
+        await this.discard(p, id, blobKey, e);
+        throw e;
+      }
+      return { dataset: await this.get(p, id), replayed: false };
+    } finally {
+      seal.dek.destroy();
+      protect?.dek.destroy();
+    }
+  }
+
+  async get(p: Principal, id: string): Promise<DatasetDto> {
+    const row = await this.repo.findForTenant(p.tenantId, id);
+    if (!row) throw notFound();
+    const [report, findings] = await Promise.all([this.repo.findReport(p.tenantId, id), this.repo.findPiiFindings(p.tenantId, id)]);
+    return {
+      ...toDto(row),
+      ...(report ? { validation: report as unknown as ValidationReportDto } : {}),
+      ...(row.status === 'ready' ? { pii: piiDto(id, findings) } : {}),
+    };
+  }
+
+  async pii(p: Principal, id: string): Promise<DatasetPiiDto> {
+    const row = await this.repo.findForTenant(p.tenantId, id);
+    if (!row) throw notFound();
+    return piiDto(id, await this.repo.findPiiFindings(p.tenantId, id));
+  }
+
+  async list(p: Principal, q: DatasetListQuery): Promise<DatasetListDto> {
+    let before: { createdAt: Date; id: string } | undefined;
+    if (q.after) {
+      const anchor = await this.repo.findForTenant(p.tenantId, q.after);
+      if (!anchor) throw notFound();
+      before = { createdAt: anchor.createdAt, id: anchor.id };
+    }
+    const rows = await this.repo.listForTenant(p.tenantId, { limit: q.limit + 1, ...(q.status ? { status: q.status } : {}), ...(before ? { before } : {}) });
+    return { object: 'list', data: rows.slice(0, q.limit).map(toDto), has_more: rows.length > q.limit };
+  }
+
+  /** Deletes the row, its wrapped keys (crypto-shredding the blob) and the blob, with an audit entry. */
+  async delete(p: Principal, id: string): Promise<void> {
+    let blobKey: string | null = null;
+    await this.ds.transaction(async (em) => {
+      const row = await this.repo.lockForTenant(em, p.tenantId, id);
+      if (!row) throw notFound();
+      if (row.status === 'processing') throw new DatasetError('upload_in_progress', 'the dataset is still being uploaded');
+      blobKey = row.blobKey;
+      await this.repo.deleteForTenant(em, p.tenantId, id);
+      await this.audit.append(em, {
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'dataset.delete',
+        resource: { type: 'dataset', id },
+        outcome: 'success',
+        details: { status: row.status },
+      });
+    });
+    if (blobKey) await this.storage.blobs.delete(blobKey);
+  }
+
+  private async recordInvalid(p: Principal, row: DatasetRecord, sha256: string, bytes: number, processor: DatasetProcessor): Promise<never> {
+    const r = processor.report;
+    await this.ds.transaction(async (em) => {
+      await this.repo.complete(em, p.tenantId, row.id, {
+        status: 'invalid',
+        format: r.format,
+        contentSha256: sha256,
+        bytes,
+        records: r.records,
+        validRecords: r.validRecords,
+        skippedRecords: r.skippedRecords,
+        blobKey: null,
+        sealedBytes: null,
+        report: { ok: false, body: reportDto(r) },
+        findings: [],
+        canaries: [],
+      });
+      await this.audit.append(em, {
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'dataset.invalid',
+        resource: { type: 'dataset', id: row.id },
+        outcome: 'failure',
+        reason: 'dataset_invalid',
+        details: { errors: r.errors, warnings: r.warnings, codes: Object.keys(r.issueCounts).sort().join(',') },
+      });
+    });
+    throw new DatasetError('dataset_invalid', `the dataset has ${r.errors} error(s); it was recorded as invalid with its report`, undefined, undefined, {
+      datasetId: row.id,
+      issues: r.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
+    });
+  }
+
+  /** Undoes a failed upload: the blob (if it was stored), then the row and its keys, with an audit entry of the failure. */
+  private async discard(p: Principal, id: string, blobKey: string, cause: unknown): Promise<void> {
+    await this.storage.blobs.delete(blobKey).catch(() => undefined);
+    const reason = cause instanceof DatasetError ? cause.code : 'upload_failed';
+    await this.ds.transaction(async (em: EntityManager) => {
+      await this.repo.deleteForTenant(em, p.tenantId, id);
+      await this.audit.append(em, {
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'dataset.create',
+        resource: { type: 'dataset', id },
+        outcome: 'failure',
+        reason,
+        details: {},
+      });
+    });
+  }
+
+  /**
+   * A retry with the Idempotency-Key of a finished upload: the body must be the same bytes (compared by SHA-256
+   * while streaming it through the same size limit), and the stored dataset is returned.
+   */
+  private async replay(p: Principal, existing: DatasetRecord, body: Readable): Promise<CreateResult> {
+    if (existing.status === 'processing') throw new DatasetError('upload_in_progress', 'an upload with this Idempotency-Key is in progress');
+    const meter = meterUpload(body, this.storage.maxUploadBytes);
+    for await (const _chunk of meter.source) {
+      // hashing only
+    }
+    if (meter.sha256() !== existing.contentSha256) {
+      throw new DatasetError('idempotency_key_reused', 'this Idempotency-Key was used for a different file', 'Idempotency-Key');
+    }
+    return { dataset: await this.get(p, existing.id), replayed: true };
+  }
+}
+
+function keyRow(purpose: 'seal' | 'protect', w: WrappedDek): WrappedDatasetKey {
+  return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
+}
+
+function actorOf(p: Principal): { type: 'user' | 'service'; id: string } {
+  return { type: p.clientId && p.subject === p.clientId ? 'service' : 'user', id: p.subject };
+}
+
+function notFound(): DatasetError {
+  return new DatasetError('dataset_not_found', 'no dataset with this id');
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; driverError?: { code?: string } };
+  return err?.code === '23505' || err?.driverError?.code === '23505';
+}
+
+function reportDto(r: ValidationReport): ValidationReportDto {
+  return {
+    ok: r.ok,
+    format: r.format,
+    lines: r.lines,
+    bytes: r.bytes,
+    records: r.records,
+    valid_records: r.validRecords,
+    skipped_records: r.skippedRecords,
+    errors: r.errors,
+    warnings: r.warnings,
+    issue_counts: { ...r.issueCounts } as Record<string, number>,
+    issues: r.issues.map((i) => ({ code: i.code, severity: i.severity, line: i.line, ...(i.field ? { field: i.field } : {}) })),
+    issues_truncated: r.issuesTruncated,
+  };
+}
+
+function findingRows(s: PiiSummary): PiiFindingRecord[] {
+  return s.fields.map((f) => ({ ...f }));
+}
+
+function piiDto(datasetId: string, rows: readonly PiiFindingRecord[]): DatasetPiiDto {
+  const totals: Record<string, number> = {};
+  for (const r of rows) totals[r.entity] = (totals[r.entity] ?? 0) + r.count;
+  return {
+    object: 'dataset.pii',
+    dataset_id: datasetId,
+    totals,
+    fields: rows.map((r) => ({
+      field: r.field,
+      entity: r.entity,
+      count: r.count,
+      records: r.records,
+      max_score: r.maxScore,
+      mean_score: r.meanScore,
+      masked_sample: r.maskedSample,
+      sample_hash: r.sampleHash,
+      operator: r.operator,
+    })),
+  };
+}
+
+function toDto(d: DatasetRecord): DatasetDto {
+  return {
+    id: d.id,
+    object: 'dataset',
+    name: d.name,
+    status: d.status,
+    format: d.format,
+    protection: d.protection,
+    policy: d.policy,
+    operators: { ...d.operators },
+    bytes: d.bytes,
+    records: d.records,
+    valid_records: d.validRecords,
+    skipped_records: d.skippedRecords,
+    sealed_bytes: d.sealedBytes,
+    content_sha256: d.contentSha256,
+    created_at: Math.floor(d.createdAt.getTime() / 1000),
+    updated_at: Math.floor(d.updatedAt.getTime() / 1000),
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+const ENTITY = z.string().regex(/^[A-Z_]{2,32}$/);
+const OPERATOR = z.string().regex(/^(keep|redact|token|fpe|mask(:\d{1,2})?)$/, 'must be keep, redact, token, fpe or mask:N');
+
+/** `protect` arrives as a JSON object in one query parameter: `{"EMAIL":"token","PHONE":"mask:4"}`. */
+const ProtectParamSchema = z
+  .string()
+  .max(2000)
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of ENTITY: operator' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(ENTITY, OPERATOR));
+
+const BOOL = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Query of `POST /v1/datasets`; the body is the raw file (application/jsonl, text/csv or application/octet-stream). */
+export const CreateDatasetQuerySchema = z.strictObject({
+  filename: z.string().min(1).max(1024).optional(),
+  format: z.enum(['jsonl', 'chat', 'prompt_completion', 'csv']).optional(),
+  protection: z.enum(['tee', 'fhe']).default('tee'),
+  policy: z.string().min(1).max(64).default('default'),
+  protect: ProtectParamSchema.optional(),
+  skip_invalid: BOOL.default(false),
+  min_examples: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  canaries: z.coerce.number().int().min(0).max(20).default(3),
+});
+export type CreateDatasetQuery = z.infer<typeof CreateDatasetQuerySchema>;
+
+export const DatasetIssueSchema = z.object({
+  code: z.string(),
+  severity: z.enum(['error', 'warning']),
+  line: z.number().int().nullable(),
+  field: z.string().optional(),
+});
+
+export const ValidationReportSchema = z.object({
+  ok: z.boolean(),
+  format: z.string().nullable(),
+  lines: z.number().int(),
+  bytes: z.number().int(),
+  records: z.number().int(),
+  valid_records: z.number().int(),
+  skipped_records: z.number().int(),
+  errors: z.number().int(),
+  warnings: z.number().int(),
+  issue_counts: z.record(z.string(), z.number().int()),
+  issues: z.array(DatasetIssueSchema),
+  issues_truncated: z.boolean(),
+});
+export type ValidationReportDto = z.infer<typeof ValidationReportSchema>;
+
+export const PiiFindingSchema = z.object({
+  field: z.string(),
+  entity: z.string(),
+  count: z.number().int(),
+  records: z.number().int(),
+  max_score: z.number(),
+  mean_score: z.number(),
+  masked_sample: z.string(),
+  sample_hash: z.string(),
+  operator: z.string(),
+});
+export type PiiFindingDto = z.infer<typeof PiiFindingSchema>;
+
+export const DatasetPiiSchema = z.object({
+  object: z.literal('dataset.pii'),
+  dataset_id: z.string(),
+  totals: z.record(z.string(), z.number().int()),
+  fields: z.array(PiiFindingSchema),
+});
+export type DatasetPiiDto = z.infer<typeof DatasetPiiSchema>;
+
+export const DatasetSchema = z.object({
+  id: z.string(),
+  object: z.literal('dataset'),
+  name: z.string(),
+  status: z.enum(['processing', 'ready', 'invalid']),
+  format: z.string().nullable(),
+  protection: z.enum(['tee', 'fhe']),
+  policy: z.string(),
+  operators: z.record(z.string(), z.string()),
+  bytes: z.number().int(),
+  records: z.number().int(),
+  valid_records: z.number().int(),
+  skipped_records: z.number().int(),
+  sealed_bytes: z.number().int().nullable(),
+  content_sha256: z.string().nullable(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+  validation: ValidationReportSchema.optional(),
+  pii: DatasetPiiSchema.optional(),
+});
+export type DatasetDto = z.infer<typeof DatasetSchema>;
+
+export const DatasetListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(['processing', 'ready', 'invalid']).optional(),
+  after: z.uuid().optional(),
+});
+export type DatasetListQuery = z.infer<typeof DatasetListQuerySchema>;
+
+export const DatasetListSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(DatasetSchema),
+  has_more: z.boolean(),
+});
+export type DatasetListDto = z.infer<typeof DatasetListSchema>;
+
+export const DatasetIdParamSchema = z.strictObject({ id: z.uuid() });
