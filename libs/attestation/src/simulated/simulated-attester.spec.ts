@@ -83,9 +83,10 @@ describe('SimulatedAttester', () => {
     expect(await code(verifier.verify(report, { at, certificates: [vcek] }))).toBe('simulated_not_allowed');
     const v = await verifier.verify(report, { at, certificates: [vcek], allowSimulated: true });
     expect(v.simulated).toBe(true);
-    // A tampered simulated report keeps the production error, not a simulated verdict.
+    // A tampered simulated report is refused with the precise reason (it does chain to the dev PKI).
     const bad = report.slice();
-    bad[0x90] ^= 1;
-    expect(await code(verifier.verify(bad, { at, certificates: [vcek], allowSimulated: true }))).not.toBe('ok');
+    bad[0x90]! ^= 1;
+    expect(await code(verifier.verify(bad, { at, certificates: [vcek], allowSimulated: true }))).toBe('signature_invalid');
+    expect(await code(verifier.verify(bad, { at, certificates: [vcek] }))).toBe('signature_invalid');
   });
 });
