@@ -1,0 +1,4 @@
+export * from './job-state.js';
+export * from './job-transition.js';
+export * from './job-errors.js';
+export * from './backoff.js';
