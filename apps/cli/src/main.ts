@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-context.js';
 import { registerAttest } from './commands/attest.command.js';
 import { registerAudit } from './commands/audit.command.js';
+import { registerDatasets } from './commands/datasets.command.js';
+import { registerPii } from './commands/pii.command.js';
 import { registerStart } from './commands/start.command.js';
 import { registerToken } from './commands/token.command.js';
 
@@ -14,6 +16,8 @@ program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerStart(program);
 registerToken(program);
 registerAudit(program);
+registerDatasets(program);
+registerPii(program);
 registerAttest(program);
 for (const c of program.commands) {
   c.exitOverride();
