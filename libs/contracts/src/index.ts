@@ -2,3 +2,4 @@ export * from './organization.contract.js';
 export * from './audit.contract.js';
 export * from './openapi.js';
 export * from './datasets.contract.js';
+export * from './attestation.contract.js';

@@ -1,6 +1,5 @@
 export * from './keybroker.error.js';
 export { normaliseTeePublicJwk, teeKeyThumbprint, type TeePublicJwk } from './tee-key.js';
-export { reportDataBinding, type ReportDataBindingInput } from './report-data-binding.js';
 export { ServiceSigningKey, SERVICE_SIGNING_ALG } from './service-signing-key.js';
 export {
   AttestationResultSigner,

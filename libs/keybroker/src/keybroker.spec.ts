@@ -5,7 +5,6 @@ import { encryptDekForTee } from './dek-jwe.js';
 import { denialReasonOf, KeyBrokerError } from './keybroker.error.js';
 import { InMemoryLeaseAuthority } from './lease-authority.js';
 import { evaluateReleasePolicy, type ReleasePolicy } from './release-policy.js';
-import { reportDataBinding } from './report-data-binding.js';
 import { signReportExport, verifyReportExport } from './report-export.js';
 import { ServiceSigningKey } from './service-signing-key.js';
 import { normaliseTeePublicJwk, teeKeyThumbprint } from './tee-key.js';
@@ -126,18 +125,6 @@ describe('TEE key and report-data binding', () => {
     const ok = await normaliseTeePublicJwk({ ...pub, kid: 'ignored', alg: 'ES384' });
     expect(Object.keys(ok).sort()).toEqual(['crv', 'kty', 'x', 'y']);
     expect(await teeKeyThumbprint(ok)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  });
-
-  it('is 64 bytes and changes with the nonce, the key and each GPU evidence', async () => {
-    const a = await normaliseTeePublicJwk(await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true })).publicKey));
-    const b = await normaliseTeePublicJwk(await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true })).publicKey));
-    const base = reportDataBinding({ nonce: 'n1', teePublicJwk: a, gpuEvidence: [Buffer.from('gpu0')] });
-    expect(base).toHaveLength(64);
-    expect(reportDataBinding({ nonce: 'n1', teePublicJwk: a, gpuEvidence: [Buffer.from('gpu0')] }).equals(base)).toBe(true);
-    expect(reportDataBinding({ nonce: 'n2', teePublicJwk: a, gpuEvidence: [Buffer.from('gpu0')] }).equals(base)).toBe(false);
-    expect(reportDataBinding({ nonce: 'n1', teePublicJwk: b, gpuEvidence: [Buffer.from('gpu0')] }).equals(base)).toBe(false);
-    expect(reportDataBinding({ nonce: 'n1', teePublicJwk: a, gpuEvidence: [Buffer.from('gpu1')] }).equals(base)).toBe(false);
-    expect(reportDataBinding({ nonce: 'n1', teePublicJwk: a, gpuEvidence: [] }).equals(base)).toBe(false);
   });
 });
 

@@ -2,15 +2,15 @@ import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import { KeyBrokerError } from './keybroker.error.js';
 
 /** Curves a TEE may use for its ephemeral key-agreement key (ECDH-ES+A256KW recipients). */
-const EC_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+const EC_CURVES = new Set<string>(['P-256', 'P-384', 'P-521']);
 
 /** An enclave's ephemeral public key, reduced to its RFC 7638 required members. */
-export interface TeePublicJwk {
+export type TeePublicJwk = {
   readonly kty: 'EC';
-  readonly crv: string;
+  readonly crv: 'P-256' | 'P-384' | 'P-521';
   readonly x: string;
   readonly y: string;
-}
+};
 
 /**
  * Checks and normalises the TEE public key a node presents: an EC public key on P-256/384/521, no private part,
@@ -23,7 +23,7 @@ export async function normaliseTeePublicJwk(input: unknown): Promise<TeePublicJw
   if ('d' in jwk) throw invalid('a private key was sent');
   if (jwk.kty !== 'EC' || typeof jwk.crv !== 'string' || !EC_CURVES.has(jwk.crv)) throw invalid('not an EC P-256/384/521 key');
   if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw invalid('missing coordinates');
-  const key: TeePublicJwk = { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y };
+  const key: TeePublicJwk = { kty: 'EC', crv: jwk.crv as TeePublicJwk['crv'], x: jwk.x, y: jwk.y };
   try {
     await importJWK({ ...key, alg: 'ECDH-ES+A256KW' }, 'ECDH-ES+A256KW');
   } catch {

@@ -3,6 +3,7 @@ import { AuditLogError } from '@confide/audit';
 import { AuthError, type AuthErrorCode } from '@confide/auth';
 import { DatasetError, type DatasetErrorCode } from '@confide/datasets';
 import type { DomainError } from '@confide/domain';
+import { KeyBrokerError, type KeyBrokerErrorCode } from '@confide/keybroker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LOGGER } from '../logging/logger.js';
@@ -75,6 +76,15 @@ const DATASET_STATUS: Record<DatasetErrorCode, number> = {
   upload_aborted: 400,
 };
 
+const KEYBROKER_STATUS: Record<KeyBrokerErrorCode, number> = {
+  release_denied: 403,
+  attestation_denied: 403,
+  key_not_found: 404,
+  report_not_found: 404,
+  release_policy_invalid: 422,
+  signing_key_invalid: 500,
+};
+
 export const PROBLEM_BASE = 'https://confide.dev/problems/';
 
 /** Maps any error to a problem; the only place HTTP statuses for domain codes are decided. */
@@ -101,6 +111,11 @@ export function toProblem(err: unknown): { problem: Omit<Problem, 'instance' | '
     const where = err.details.datasetId ? ` (dataset ${err.details.datasetId})` : '';
     const errors = (err.details.issues ?? []).map((i) => ({ field: `line ${i.line ?? '-'}${i.field ? ` ${i.field}` : ''}`, message: i.code }));
     return { problem: make(status, err.code, titleFor(status), err.message + where, errors), reason: err.code, internal: err.internalReason };
+  }
+  if (err instanceof KeyBrokerError) {
+    // Denials carry one fixed message per code; the reason code goes to the log only (and to the audit entry).
+    const status = KEYBROKER_STATUS[err.code];
+    return { problem: make(status, `keybroker_${err.code}`, titleFor(status), err.message), reason: err.internalReason ?? err.code };
   }
   if (isDomainError(err)) return { problem: make(422, `${err.area}_${err.code}`, 'Unprocessable', err.message), reason: err.code, internal: err.internalReason };
   if (err instanceof HttpException) {

@@ -1,0 +1,61 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { DatasetKeyEntity } from '../entities/dataset-key.entity.js';
+import { KeyReleaseEntity } from '../entities/key-release.entity.js';
+
+export interface DatasetKeyRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly datasetId: string;
+  readonly keyVersion: number;
+  /** `cfwd1.` text form of the KEK-wrapped DEK; never the plaintext. */
+  readonly wrappedDek: string;
+  readonly kekId: string;
+  readonly kekVersion: number;
+  readonly releasePolicy: Record<string, unknown>;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface KeyReleaseRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly reportId: string;
+  readonly jobId: string;
+  readonly leaseEpoch: number;
+  readonly teeKeyThumbprint: string;
+  readonly releasedTo: string;
+  readonly createdAt: Date;
+}
+
+/** Dataset keys (wrapped DEKs + release policies) and the record of every release. */
+export class KeyBrokerRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  async insertKey(em: EntityManager, key: Omit<DatasetKeyRecord, 'createdAt' | 'updatedAt'>): Promise<DatasetKeyRecord> {
+    const repo = em.getRepository(DatasetKeyEntity);
+    await repo.save(Object.assign(new DatasetKeyEntity(), key));
+    return (await repo.findOneByOrFail({ id: key.id })) as DatasetKeyRecord;
+  }
+
+  /** A key of `tenantId`; another tenant's key is indistinguishable from a missing one. */
+  findKey(tenantId: string, id: string, em?: EntityManager): Promise<DatasetKeyRecord | null> {
+    return (em ?? this.ds.manager).getRepository(DatasetKeyEntity).findOneBy({ tenantId, id }) as Promise<DatasetKeyRecord | null>;
+  }
+
+  async recordRelease(em: EntityManager, release: Omit<KeyReleaseRecord, 'createdAt'>): Promise<KeyReleaseRecord> {
+    const repo = em.getRepository(KeyReleaseEntity);
+    await repo.save(Object.assign(new KeyReleaseEntity(), release));
+    return (await repo.findOneByOrFail({ id: release.id })) as KeyReleaseRecord;
+  }
+
+  /** Releases of one key (tests, auditors), oldest first. */
+  listReleases(tenantId: string, keyId: string): Promise<KeyReleaseRecord[]> {
+    return this.ds.getRepository(KeyReleaseEntity).find({ where: { tenantId, keyId }, order: { createdAt: 'ASC' } }) as Promise<KeyReleaseRecord[]>;
+  }
+
+  countReleases(tenantId: string): Promise<number> {
+    return this.ds.getRepository(KeyReleaseEntity).countBy({ tenantId });
+  }
+}
