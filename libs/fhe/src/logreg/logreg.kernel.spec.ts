@@ -3,6 +3,7 @@ import {
   FheEnterpriseSession,
   FheEvaluatorSession,
   createLogRegLayout,
+  liveSealHandles,
   logRegAccuracy,
   plainLogRegStep,
   syntheticLogRegData,
@@ -13,6 +14,7 @@ const opts = { allowInsecure: true };
 
 describe('encrypted logistic regression (N=4096 test chain, same depth and scale as training)', () => {
   it('matches the plaintext reference step by step and in accuracy', async () => {
+    const handlesAtStart = liveSealHandles();
     const data = syntheticLogRegData(512, 7, 3);
     const layout = createLogRegLayout(params, 7, 512);
     expect(layout).toMatchObject({ stride: 8, rowsPerCiphertext: 256, ciphertexts: 2 });
@@ -24,8 +26,10 @@ describe('encrypted logistic regression (N=4096 test chain, same depth and scale
       let worst = 0;
       let wire = owner.encryptWeights(layout, plain);
       let encrypted = plain;
+      const handles = liveSealHandles();
       for (let it = 0; it < 4; it++) {
         const out = node.logRegStep(dataset, wire, { learningRate: 4 });
+        expect(liveSealHandles()).toBe(handles); // every temporary of the step was freed
         ({ weights: encrypted, ciphertext: wire } = owner.refreshWeights(layout, out, { rowNormBound: Math.sqrt(8) }));
         plain = plainLogRegStep(plain, data.train.features, data.train.labels, { learningRate: 4 });
         const diff = Math.max(...encrypted.map((w, j) => Math.abs(w - plain[j]!)));
@@ -43,6 +47,7 @@ describe('encrypted logistic regression (N=4096 test chain, same depth and scale
       node.dispose();
       owner.dispose();
     }
+    expect(liveSealHandles()).toBe(handlesAtStart);
   });
 });
 

@@ -124,7 +124,7 @@ export class FheEnterpriseSession {
     return toBytes(this.secretKey.saveToArray(this.runtime.seal.ComprModeType.zstd));
   }
 
-  /** Public evaluation material for the node (generated once per session, ~108 MB for the 17-step P16 set). */
+  /** Public evaluation material for the node (generated once per session; 82 MB for the 17-step training set). */
   publicBundle(): FhePublicBundle {
     this.assertLive();
     if (this.bundle === undefined) {

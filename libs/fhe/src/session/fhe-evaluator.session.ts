@@ -89,7 +89,7 @@ export class FheEvaluatorSession {
    * the row's first slot and replicated over the row; g = c·(a0 + a1·t + a3·t³) with c = α/n folded into the
    * constants; G = g⊙Z; then the G of all ciphertexts summed, summed over row blocks, and W' = W + G. Uses 5
    * levels, 2·log2(stride)·cts + log2(rows) rotations, 4 ct×ct mults per ciphertext, and only the bundle's
-   * Galois keys. Returns W' (zstd, not seeded: the node has no secret key) at the 6th level for the refresh.
+   * Galois keys. Returns W' (zstd, not seeded: the node has no secret key) at the last level, for the owner's refresh.
    */
   logRegStep(dataset: EncryptedLogRegDataset, weights: Uint8Array, options: LogRegStepOptions): Uint8Array {
     this.assertLive();
