@@ -87,7 +87,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     leases.grant({ tenantId: tenant, jobId: 'job-1', epoch: 1 });
     const created = await call('POST', '/attestation/v1/keys', {
       dataset_id: 'ds-1',
-      release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['confide-interim'], allow_simulated: true },
+      release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['dev-simulated'], allow_simulated: true },
     });
     expect(created.status).toBe(201);
     keyId = created.body.id as string;
@@ -208,11 +208,11 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
 
     const tdxOnly = await call('POST', '/attestation/v1/keys', {
       dataset_id: 'ds-2',
-      release_policy: { allowed_tee_types: ['tdx'], allowed_policy_ids: ['confide-interim'], allow_simulated: true },
+      release_policy: { allowed_tee_types: ['tdx'], allowed_policy_ids: ['dev-simulated'], allow_simulated: true },
     });
     const noSim = await call('POST', '/attestation/v1/keys', {
       dataset_id: 'ds-3',
-      release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['confide-interim'] },
+      release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['dev-simulated'] },
     });
     const ok = await attest();
     const result = ok.res.body.attestation_result as string;
@@ -234,7 +234,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     const id = ok.res.body.report_id as string;
     const report = await call('GET', `/attestation/v1/reports/${id}`);
     expect(report.status).toBe(200);
-    expect(report.body).toMatchObject({ id, status: 'affirming', tee_type: 'sev-snp', simulated: true, policy: { id: 'confide-interim' } });
+    expect(report.body).toMatchObject({ id, status: 'affirming', tee_type: 'sev-snp', simulated: true, policy: { id: 'dev-simulated' } });
     expect((report.body.evidence as { cpu: { report: string } }).cpu.report).toBe(ok.body.evidence.cpu.report);
 
     const exported = await fetch(`${s.url}/attestation/v1/reports/${id}/export`, { headers: { authorization: `Bearer ${admin}` } });

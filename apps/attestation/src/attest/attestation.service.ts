@@ -10,7 +10,7 @@ import { APP_CONFIG, LOGGER, type AppConfig } from '@confide/platform';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { APPRAISER, COMPOSITE_VERIFIER, RESULT_SIGNER } from '../infrastructure/attestation.tokens.js';
-import type { Appraiser } from './interim.appraiser.js';
+import type { Appraiser } from './policy.appraiser.js';
 
 /** Challenge nonces live 60 s (database clock): long enough to collect evidence, short enough to make replays useless. */
 export const NONCE_TTL_SECONDS = 60;
@@ -82,6 +82,7 @@ export class AttestationService {
     let teeKey: TeePublicJwk | undefined;
     let verification: CompositeVerification | undefined;
     let appraisal: AttestationResult | undefined;
+    let policyDocument: Readonly<Record<string, unknown>> = this.appraiser.defaultPolicy.document;
     let refusal: { reason: DenialReason; detail: string } | undefined;
     try {
       teeKey = await normaliseTeePublicJwk(req.tee_public_jwk);
@@ -90,7 +91,7 @@ export class AttestationService {
         at: new Date(),
         allowSimulated: this.config.mode === 'embedded',
       });
-      appraisal = this.appraiser.appraise(verification);
+      ({ result: appraisal, policyDocument } = this.appraiser.appraise(verification));
       if (appraisal.status === 'contraindicated') {
         refusal = { reason: 'appraisal_contraindicated', detail: appraisal.reasons.map((r) => r.code).join(',') };
       }
@@ -114,9 +115,9 @@ export class AttestationService {
         reasons: refusal ? [{ code: refusal.reason, detail: refusal.detail }, ...(appraisal?.reasons ?? [])] : [...(appraisal?.reasons ?? [])],
         evidence: { ...req.evidence },
         claims: appraisal ? { ...appraisal.claims, trust_vector: appraisal.trustVector } : null,
-        policy: { ...this.appraiser.policyDocument },
-        policyId: appraisal?.policy.id ?? String(this.appraiser.policyDocument.id),
-        policyHash: appraisal?.policy.hash ?? '',
+        policy: { ...policyDocument },
+        policyId: appraisal?.policy.id ?? this.appraiser.defaultPolicy.id,
+        policyHash: appraisal?.policy.hash ?? this.appraiser.defaultPolicy.hash,
         teePublicJwk: { ...(teeKey ?? req.tee_public_jwk) },
         teeKeyThumbprint: thumbprint,
         submittedBy: p.subject,

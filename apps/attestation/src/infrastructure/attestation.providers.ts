@@ -5,7 +5,7 @@ import { Keyring, LocalFileKekProvider } from '@confide/envelope';
 import { AttestationResultSigner, InMemoryLeaseAuthority, LEASE_AUTHORITY, ServiceSigningKey } from '@confide/keybroker';
 import { APP_CONFIG, LOGGER, type AppConfig } from '@confide/platform';
 import type { Logger } from 'pino';
-import { InterimAppraiser } from '../attest/interim.appraiser.js';
+import { PolicyAppraiser } from '../attest/policy.appraiser.js';
 import { APPRAISER, COMPOSITE_VERIFIER, KEYRING, RESULT_SIGNER, SERVICE_SIGNING_KEY } from './attestation.tokens.js';
 
 /** Where the attestation app keeps its secrets under CONFIDE_DATA_DIR (0700 directory, 0600 files). */
@@ -45,7 +45,7 @@ export const ATTESTATION_PROVIDERS: Provider[] = [
       return new CompositeVerifier({ simulatedAnchors: attester.anchors });
     },
   },
-  { provide: APPRAISER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new InterimAppraiser(config.mode === 'embedded') },
+  { provide: APPRAISER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => PolicyAppraiser.load(config.mode) },
   // The scheduler replaces this with its lease table (see LeaseAuthority).
   { provide: LEASE_AUTHORITY, useValue: new InMemoryLeaseAuthority() },
 ];
