@@ -64,7 +64,15 @@ async function uploadBench(mb: number): Promise<void> {
   const { loadConfig, startServer } = await import('@confide/platform');
   const { APP_MODULES, ALL_APPS } = await import('../../apps/server/src/all-in-one.js');
   const dir = mkdtempSync(join(tmpdir(), 'confide-bench-'));
-  const config = loadConfig({ CONFIDE_DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'warn' });
+  // The dev issuer's URL must be known before listening: reserve a free port first.
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+  const config = loadConfig({ CONFIDE_DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn' });
   const server = await startServer({ config, modules: ALL_APPS.map((a) => APP_MODULES[a]), name: 'bench' });
   try {
     const creds = server.devIssuer!.credentials;
