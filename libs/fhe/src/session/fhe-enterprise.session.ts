@@ -11,6 +11,7 @@ import {
 import { SIGMOID_POLY3_RANGE } from '../logreg/logreg.plain.js';
 import { createCkksContext, type CkksContext, type CkksParameters, type ParameterOptions } from '../params/ckks-parameters.js';
 import { HandleArena } from '../seal/handle-arena.js';
+import { sealInput, sealOutput } from '../seal/seal-bytes.js';
 import { loadSeal, type SealRuntime } from '../seal/seal-runtime.js';
 import type { FhePublicBundle } from './public-bundle.js';
 
@@ -64,10 +65,13 @@ export class FheEnterpriseSession {
         this.secretKey = this.arena.own(this.keygen.secretKey());
       } else {
         this.secretKey = this.arena.own(new seal.SecretKey());
+        const input = sealInput(secretKeyBytes);
         try {
-          this.secretKey.loadFromArray(this.ckks.context, secretKeyBytes);
+          this.secretKey.loadFromArray(this.ckks.context, input.bytes);
         } catch (error) {
           throw new FheError('key_material_invalid', 'the secret key does not load under these parameters', undefined, String(error));
+        } finally {
+          if (input.copied) input.bytes.fill(0);
         }
         this.keygen = this.arena.own(new seal.KeyGenerator(this.ckks.context, this.secretKey));
       }
@@ -121,7 +125,7 @@ export class FheEnterpriseSession {
    */
   exportSecretKey(): Uint8Array {
     this.assertLive();
-    return toBytes(this.secretKey.saveToArray(this.runtime.seal.ComprModeType.zstd));
+    return sealOutput(this.secretKey.saveToArray(this.runtime.seal.ComprModeType.zstd));
   }
 
   /** Public evaluation material for the node (generated once per session; 82 MB for the 17-step training set). */
@@ -133,7 +137,7 @@ export class FheEnterpriseSession {
       const relin = this.keygen.createRelinKeysSerializable();
       let relinKeys: Uint8Array;
       try {
-        relinKeys = toBytes(relin.saveToArray(zstd));
+        relinKeys = sealOutput(relin.saveToArray(zstd));
       } finally {
         relin.delete();
       }
@@ -141,7 +145,7 @@ export class FheEnterpriseSession {
       if (this.galoisSteps.length > 0) {
         const galois = this.keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(this.galoisSteps));
         try {
-          galoisKeys = toBytes(galois.saveToArray(zstd));
+          galoisKeys = sealOutput(galois.saveToArray(zstd));
         } finally {
           galois.delete();
         }
@@ -167,7 +171,7 @@ export class FheEnterpriseSession {
     this.ckks.encoder.encode(input, this.ckks.scale, this.scratch);
     const serializable = this.encryptor.encryptSymmetricSerializable(this.scratch);
     try {
-      return toBytes(serializable.saveToArray(this.runtime.seal.ComprModeType.zstd));
+      return sealOutput(serializable.saveToArray(this.runtime.seal.ComprModeType.zstd));
     } finally {
       serializable.delete();
     }
@@ -180,7 +184,7 @@ export class FheEnterpriseSession {
     const ciphertext = new seal.Ciphertext();
     try {
       try {
-        ciphertext.loadFromArray(this.ckks.context, wire);
+        ciphertext.loadFromArray(this.ckks.context, sealInput(wire).bytes);
       } catch (error) {
         throw new FheError('ciphertext_malformed', 'the ciphertext does not load under these parameters', undefined, String(error));
       }
@@ -264,8 +268,3 @@ export function normaliseSteps(steps: readonly number[], slots: number): number[
   }
   return [...new Set(steps)];
 }
-
-function toBytes(value: unknown): Uint8Array {
-  return value instanceof Uint8Array ? value : Uint8Array.from(value as ArrayLike<number>);
-}
-

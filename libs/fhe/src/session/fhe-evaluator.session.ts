@@ -4,6 +4,7 @@ import { assertLayoutFits, LOGREG_LEVELS, logRegGaloisSteps, type LogRegLayout }
 import { SIGMOID_NEG_POLY3, type LogRegStepOptions } from '../logreg/logreg.plain.js';
 import { ckksLevels, createCkksContext, type CkksContext, type ParameterOptions } from '../params/ckks-parameters.js';
 import { HandleArena, withArena } from '../seal/handle-arena.js';
+import { sealInput, sealOutput } from '../seal/seal-bytes.js';
 import { loadSeal, type SealRuntime } from '../seal/seal-runtime.js';
 import { normaliseSteps } from './fhe-enterprise.session.js';
 import type { FhePublicBundle } from './public-bundle.js';
@@ -58,10 +59,10 @@ export class FheEvaluatorSession {
       this.ckks = createCkksContext(seal, bundle.parameters, this.arena, options);
       this.galoisSteps = new Set(normaliseSteps(bundle.galoisSteps, this.ckks.slots));
       this.relinKeys = this.arena.own(new seal.RelinKeys());
-      loadKeys(() => this.relinKeys.loadFromArray(this.ckks.context, bundle.relinKeys));
+      loadKeys(() => this.relinKeys.loadFromArray(this.ckks.context, sealInput(bundle.relinKeys).bytes));
       if (bundle.galoisKeys.length > 0) {
         const galois = this.arena.own(new seal.GaloisKeys());
-        loadKeys(() => galois.loadFromArray(this.ckks.context, bundle.galoisKeys));
+        loadKeys(() => galois.loadFromArray(this.ckks.context, sealInput(bundle.galoisKeys).bytes));
         this.galoisKeys = galois;
       }
     } catch (error) {
@@ -203,7 +204,7 @@ export class FheEvaluatorSession {
       rotateSum(G, rowSteps); // Σ over all rows, replicated in every row block
       const next = modSwitchTo(W, G);
       ev.addInplace(next, G);
-      return toBytes(next.saveToArray(seal.ComprModeType.zstd));
+      return sealOutput(next.saveToArray(seal.ComprModeType.zstd));
     });
   }
 
@@ -219,7 +220,7 @@ export class FheEvaluatorSession {
   private loadTopLevel(wire: Uint8Array, arena: HandleArena): Ciphertext {
     const ciphertext = arena.own(new this.runtime.seal.Ciphertext());
     try {
-      ciphertext.loadFromArray(this.ckks.context, wire);
+      ciphertext.loadFromArray(this.ckks.context, sealInput(wire).bytes);
     } catch (error) {
       throw new FheError('ciphertext_malformed', 'the ciphertext does not load under these parameters', undefined, String(error));
     }
@@ -244,8 +245,4 @@ function loadKeys(load: () => void): void {
   } catch (error) {
     throw new FheError('key_material_invalid', 'the evaluation keys do not load under these parameters', undefined, String(error));
   }
-}
-
-function toBytes(value: unknown): Uint8Array {
-  return value instanceof Uint8Array ? value : Uint8Array.from(value as ArrayLike<number>);
 }

@@ -32,6 +32,15 @@ describe('FheEnterpriseSession (N=8192 light profile)', () => {
     expect(wire.length).toBeLessThan(200_000);
   });
 
+  it('reads ciphertexts from Node Buffers and views into larger buffers (node-seal reads only whole Uint8Arrays)', () => {
+    const values = ramp(50);
+    const wire = owner.encryptVector(values);
+    const framed = Buffer.concat([Buffer.from('header'), wire, Buffer.from('trailer')]);
+    const view = framed.subarray(6, 6 + wire.length);
+    expect(maxError(owner.decryptVector(view), values, 50)).toBeLessThan(1e-6);
+    expect(maxError(owner.decryptVector(Buffer.from(wire)), values, 50)).toBeLessThan(1e-6);
+  });
+
   it('encrypts the same values to different ciphertexts (fresh randomness each time)', () => {
     const a = owner.encryptVector([1, 2, 3]);
     const b = owner.encryptVector([1, 2, 3]);
