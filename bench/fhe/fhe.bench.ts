@@ -12,7 +12,7 @@
  *    dataset upload, node step per iteration (target ≤ 1.0 s/core, fhe.md §9), owner refresh, |w_enc − w_plain|.
  * Times are process CPU time (user + system) unless marked wall: the machine is shared, and the WASM is
  * single-threaded, so CPU time is the honest per-core figure.
- * Env: BENCH_ROUNDS (default 7), BENCH_CTS per round (default 20 at P8, 6 at P16), BENCH_ITERS (default 3).
+ * Env: BENCH_FEATURES (default 15; 16 gives stride 32, twice the ciphertexts), BENCH_ROUNDS (default 7), BENCH_CTS per round (default 20 at P8, 6 at P16), BENCH_ITERS (default 3).
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -102,7 +102,7 @@ async function throughput(name: string, parameters: CkksParameters, perRound: nu
 async function training(): Promise<void> {
   const parameters = CKKS_TRAINING_PARAMETERS;
   const n = 1024;
-  const d = 15;
+  const d = Number(process.env.BENCH_FEATURES ?? 15);
   const data = syntheticLogRegData(n, d, 3);
   const layout = createLogRegLayout(parameters, d, n);
   let t = performance.now();
@@ -123,7 +123,7 @@ async function training(): Promise<void> {
   const dataset = node.loadLogRegDataset(layout, wires);
   lap();
   console.log(
-    `training 1024x16 (15 features + bias) N=16384: ${layout.ciphertexts} ciphertexts, ${bundle.galoisSteps.length} Galois steps; keygen+serialize ${keygenMs.toFixed(0)} ms wall, node key load ${loadKeysMs.toFixed(0)} ms wall; key upload ${(bundleBytes / 1e6).toFixed(1)} MB; dataset encrypt ${encryptMs.toFixed(0)} ms wall, upload ${(wires.reduce((s, w) => s + w.length, 0) / 1e6).toFixed(2)} MB`,
+    `training 1024x${d + 1} (${d} features + bias) N=16384: ${layout.ciphertexts} ciphertexts, ${bundle.galoisSteps.length} Galois steps; keygen+serialize ${keygenMs.toFixed(0)} ms wall, node key load ${loadKeysMs.toFixed(0)} ms wall; key upload ${(bundleBytes / 1e6).toFixed(1)} MB; dataset encrypt ${encryptMs.toFixed(0)} ms wall, upload ${(wires.reduce((s, w) => s + w.length, 0) / 1e6).toFixed(2)} MB`,
   );
   let plain: Float64Array = new Float64Array(d + 1);
   let wire = owner.encryptWeights(layout, plain);

@@ -46,3 +46,9 @@ export {
 export { EncryptedLogRegDataset, FheEvaluatorSession } from './session/fhe-evaluator.session.js';
 export { decodePublicBundle, encodePublicBundle, type FhePublicBundle } from './session/public-bundle.js';
 export { syntheticLogRegData, type SyntheticLogRegData } from './logreg/synthetic-data.js';
+export {
+  deriveRowFeatures,
+  featureDimension,
+  type FeatureDefinition,
+  type FeatureRow,
+} from './features/feature-definition.js';

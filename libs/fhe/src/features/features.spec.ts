@@ -1,4 +1,4 @@
-import { fitNumericScaler, hashTextFeatures, murmur3, scaleNumericRow } from '../index.js';
+import { deriveRowFeatures, featureDimension, fitNumericScaler, hashTextFeatures, murmur3, scaleNumericRow } from '../index.js';
 
 describe('murmur3', () => {
   it('matches the reference x86_32 vectors', () => {
@@ -76,5 +76,20 @@ describe('numeric scaler', () => {
     expect(error.target).toBe('4:age');
     expect(error.message).not.toContain('SECRET');
     expect(() => fitNumericScaler([], ['age'])).toThrow(expect.objectContaining({ code: 'invalid_features' }));
+  });
+});
+
+describe('deriveRowFeatures', () => {
+  it('concatenates hashed text blocks and scaled numeric columns in definition order', () => {
+    const numeric = fitNumericScaler([{ amount: 10 }, { amount: 30 }], ['amount']);
+    const definition = { version: 1 as const, text: [{ field: 'note', hashing: { dimension: 8 } }], numeric };
+    expect(featureDimension(definition)).toBe(9);
+    const v = deriveRowFeatures(definition, { note: 'late payment fee', amount: 30 });
+    expect(Array.from(v.subarray(0, 8))).toEqual(Array.from(hashTextFeatures('late payment fee', { dimension: 8 })));
+    expect(v[8]).toBeCloseTo(1 / 3, 12); // z = (30 − 20)/10 = 1, clipped at 3 → 1/3
+    expect(Array.from(deriveRowFeatures(definition, { amount: 20 }).subarray(0, 8))).toEqual(new Array(8).fill(0));
+    expect(() => deriveRowFeatures(definition, { note: 'x' }, 7)).toThrow(
+      expect.objectContaining({ code: 'numeric_value_invalid', target: '7:amount' }),
+    );
   });
 });
