@@ -31,16 +31,11 @@ describe('datasets API', () => {
   let admin: string;
   let engineer: string;
   let globex: string;
-  const previous = process.env.CONFIDE_MAX_UPLOAD_BYTES;
-
   beforeAll(async () => {
-    process.env.CONFIDE_MAX_UPLOAD_BYTES = String(MAX);
-    s = await startTestServer('postgres');
+    s = await startTestServer('postgres', { CONFIDE_MAX_UPLOAD_BYTES: String(MAX) });
     [admin, engineer, globex] = await Promise.all([s.token(), s.token('engineer-cli'), s.token('globex-cli')]);
   });
   afterAll(async () => {
-    if (previous === undefined) delete process.env.CONFIDE_MAX_UPLOAD_BYTES;
-    else process.env.CONFIDE_MAX_UPLOAD_BYTES = previous;
     await s?.stop();
   });
 
@@ -93,7 +88,8 @@ describe('datasets API', () => {
     // Not the raw PII, but still a dataset a trainer can use.
     expect(rows[0]!.messages.map((m) => m.role)).toEqual(expect.arrayContaining(['user', 'assistant']));
 
-    const audit = await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme' UNION ALL SELECT canonical FROM audit.pending WHERE tenant_id = 'acme'`).catch(() => s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`));
+    await s.auditLog.drain();
+    const audit = await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`);
     const actions = (audit as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical).action as string);
     expect(actions).toEqual(expect.arrayContaining(['dataset.create', 'dataset.ready']));
   });

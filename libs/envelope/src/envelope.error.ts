@@ -29,6 +29,7 @@ export const ENVELOPE_ERROR_CODES = [
   'kek_version_unknown',
   'kek_version_retired',
   'kek_file_missing',
+  'kek_file_exists',
   'kek_file_malformed',
   'kek_file_permissions',
   'kek_provider_failed',

@@ -41,6 +41,14 @@ describe('LocalFileKekProvider', () => {
     expect(Buffer.from(await loaded.unwrap(wrapped, Buffer.from('aad'))).toString()).toBe('secret');
   });
 
+  it('gives every concurrent first start the same key (exactly one creator wins, nobody reads a half-written file)', async () => {
+    const path = freshPath();
+    const providers = await Promise.all(Array.from({ length: 8 }, () => LocalFileKekProvider.loadOrCreate(path)));
+    const wrapped = await providers[0]!.wrap(Buffer.from('secret'), Buffer.from('aad'));
+    for (const p of providers) expect(Buffer.from(await p.unwrap(wrapped, Buffer.from('aad'))).toString()).toBe('secret');
+    await expectCode(LocalFileKekProvider.create(path), 'kek_file_exists');
+  });
+
   it.each([0o640, 0o644, 0o604, 0o660, 0o602])('refuses to load a key file with mode %o', async (mode) => {
     const path = freshPath();
     await LocalFileKekProvider.create(path);
@@ -59,7 +67,7 @@ describe('LocalFileKekProvider', () => {
   it('does not overwrite an existing key file on create; loadOrCreate reuses it', async () => {
     const path = freshPath();
     const first = await LocalFileKekProvider.loadOrCreate(path);
-    await expectCode(LocalFileKekProvider.create(path), 'kek_provider_failed');
+    await expectCode(LocalFileKekProvider.create(path), 'kek_file_exists');
     const again = await LocalFileKekProvider.loadOrCreate(path);
     expect((await again.describe()).kekId).toBe((await first.describe()).kekId);
   });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { encodeFields, u32 } from '../encoding/length-prefixed.js';
 import { EnvelopeError } from '../envelope.error.js';
@@ -62,7 +62,18 @@ export class LocalFileKekProvider implements KekProvider {
       versions: [newVersion(1, options.now)],
     };
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeKeyFile(path, file);
+    // Publish atomically: write a complete private file aside, then link it into place. link() fails if the path
+    // exists, so of two processes creating at once exactly one wins and nobody ever reads a half-written key file.
+    const temporary = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+    try {
+      await writeKeyFile(temporary, file);
+      await link(temporary, path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') throw new EnvelopeError('kek_file_exists', 'the KEK file already exists');
+        throw new EnvelopeError('kek_provider_failed', 'could not create the KEK file', undefined, error.code);
+      });
+    } finally {
+      await rm(temporary, { force: true });
+    }
     return new LocalFileKekProvider(path, file, options);
   }
 
@@ -90,9 +101,13 @@ export class LocalFileKekProvider implements KekProvider {
     try {
       return await LocalFileKekProvider.load(path, options);
     } catch (error) {
-      if (error instanceof EnvelopeError && error.code === 'kek_file_missing') {
-        return LocalFileKekProvider.create(path, options);
-      }
+      if (!(error instanceof EnvelopeError) || error.code !== 'kek_file_missing') throw error;
+    }
+    try {
+      return await LocalFileKekProvider.create(path, options);
+    } catch (error) {
+      // Another process created it between our load and create: use theirs.
+      if (error instanceof EnvelopeError && error.code === 'kek_file_exists') return LocalFileKekProvider.load(path, options);
       throw error;
     }
   }

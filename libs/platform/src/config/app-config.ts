@@ -40,6 +40,7 @@ const EnvSchema = z
     OIDC_JWKS_CACHE_MAX_AGE_S: z.coerce.number().int().min(10).max(86400).default(600),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
     OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    CONFIDE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 4).default(4 * 1024 ** 3),
     AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   })
   .superRefine((env, ctx) => {
@@ -74,6 +75,7 @@ export interface AppConfig {
     readonly clientSecret?: string;
   };
   readonly audit: { readonly checkpointIntervalMs: number };
+  readonly datasets: { readonly maxUploadBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ...(e.OIDC_CLIENT_SECRET ? { clientSecret: e.OIDC_CLIENT_SECRET } : {}),
     },
     audit: { checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL_MS },
+    datasets: { maxUploadBytes: e.CONFIDE_MAX_UPLOAD_BYTES },
   };
   return deepFreeze(config);
 }

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditLog } from '@confide/audit';
 import { AccessTokenVerifier, AuthGuard } from '@confide/auth';
+import { Keyring } from '@confide/envelope';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -15,6 +16,8 @@ export interface CoreDependencies {
   readonly auditLog: AuditLog;
   readonly tokenVerifier: AccessTokenVerifier;
   readonly logger: Logger;
+  /** The process's one keyring over the KEK (a local 0600 file in embedded mode; a KMS/HSM provider plugs in here). */
+  readonly keyring: Keyring;
 }
 
 /**
@@ -34,10 +37,11 @@ export class CoreModule {
         { provide: AuditLog, useValue: deps.auditLog },
         { provide: AccessTokenVerifier, useValue: deps.tokenVerifier },
         { provide: LOGGER, useValue: deps.logger },
+        { provide: Keyring, useValue: deps.keyring },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [APP_CONFIG, DataSource, AuditLog, AccessTokenVerifier, LOGGER],
+      exports: [APP_CONFIG, DataSource, AuditLog, AccessTokenVerifier, LOGGER, Keyring],
     };
   }
 }

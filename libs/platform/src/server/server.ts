@@ -8,6 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AuditKeys, AuditLog } from '@confide/audit';
 import { AccessTokenVerifier, DevIssuer, type DevCredentials, type LoginEvent } from '@confide/auth';
+import { Keyring, LocalFileKekProvider } from '@confide/envelope';
 import { AuditRepository, createDataSource, migrate } from '@confide/persistence';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -53,6 +54,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const auditLog = new AuditLog(new AuditRepository(dataSource), AuditKeys.loadOrCreate(keysDir, `${new URL(config.publicUrl).host}/confide/audit`));
 
+  const keyring = new Keyring(await LocalFileKekProvider.loadOrCreate(join(keysDir, 'kek.json')));
+
   let devIssuer: DevIssuer | undefined;
   if (config.oidc.devIssuer) {
     if (config.mode === 'production') throw new Error('the development issuer is never used in production mode');
@@ -77,7 +80,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(devIssuer ? { jwksUri: `${config.oidc.issuer}/jwks` } : {}),
   });
 
-  @Module({ imports: [CoreModule.forRoot({ config, dataSource, auditLog, tokenVerifier, logger }), ...o.modules] })
+  @Module({ imports: [CoreModule.forRoot({ config, dataSource, auditLog, tokenVerifier, logger, keyring }), ...o.modules] })
   class RootModule {}
 
   const adapter = new FastifyAdapter({
