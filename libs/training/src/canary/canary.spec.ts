@@ -40,7 +40,7 @@ describe('canaries', () => {
 
   it('passes a model trained with the canaries and fails one trained without them', async () => {
     const plan = planCanaries(SEED, 24, TICKET_LABELS);
-    const data = syntheticTicketExamples(1000, 5);
+    const data = syntheticTicketExamples(800, 5);
     // Planted at spread positions, as the protection step would.
     const planted = [...data];
     plan.records.forEach((r, i) => planted.splice(Math.floor(((i + 1) * data.length) / (plan.records.length + 1)) + i, 0, r));
