@@ -5,3 +5,5 @@ export * from './repositories/organization.repository.js';
 export * from './repositories/attestation.repository.js';
 export * from './repositories/key-broker.repository.js';
 export * from './repositories/dataset.repository.js';
+export * from './repositories/job.repository.js';
+export * from './repositories/scheduler.repository.js';
