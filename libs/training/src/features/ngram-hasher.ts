@@ -65,8 +65,12 @@ function fmix32(h: number): number {
 
 /** NFKC, lower-case, Unicode letters and digits as tokens. */
 export function tokenize(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(TOKEN) ?? [];
+  // NFKC is the identity on ASCII, and most training text is ASCII: skip the normaliser then (same result).
+  const normal = ASCII.test(text) ? text : text.normalize('NFKC');
+  return normal.toLowerCase().match(TOKEN) ?? [];
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 // Distinct starting states per n-gram kind and size, so a word and a character gram with the same text hash apart.
 const WORD_SALT = 0x9e3779b1;
