@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester, type CompositeEvidence, type TeePublicJwk } from '@confide/attestation';
 import { DataKey, openBuffer, sealBuffer, type Keyring } from '@confide/envelope';
@@ -239,10 +242,31 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
 
     const exported = await fetch(`${s.url}/attestation/v1/reports/${id}/export`, { headers: { authorization: `Bearer ${admin}` } });
     expect(exported.headers.get('content-type')).toMatch(/application\/jose/);
-    const jwks = (await (await fetch(`${s.url}/attestation/v1/jwks`)).json()) as { keys: Array<Record<string, unknown>> };
-    const doc = (await verifyReportExport(await exported.text(), jwks as never)) as { id: string; claims: { measurement: string } };
+    const jwksText = await (await fetch(`${s.url}/attestation/v1/jwks`)).text();
+    const jws = await exported.text();
+    const doc = (await verifyReportExport(jws, JSON.parse(jwksText) as never)) as { id: string; claims: { measurement: string } };
     expect(doc.id).toBe(id);
     expect(doc.claims.measurement).toBe((report.body.claims as { measurement: string }).measurement);
+
+    // Offline, as an auditor would: the CLI with a pinned key set; any changed byte is caught.
+    const dir = mkdtempSync(join(tmpdir(), 'confide-report-'));
+    writeFileSync(join(dir, 'report.jws'), jws);
+    writeFileSync(join(dir, 'jwks.json'), jwksText);
+    const cli = (file: string) =>
+      spawnSync(join(process.cwd(), 'node_modules/.bin/node'), [join(process.cwd(), 'bin/confide.mjs'), 'attest', 'report', 'verify', join(dir, file), '--jwks', join(dir, 'jwks.json'), '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+    const good = cli('report.jws');
+    expect(good.status).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ valid: true, id, status: 'affirming', simulated: true, policy: { id: 'dev-simulated' } });
+    const [h, payload, sig] = jws.split('.') as [string, string, string];
+    const changed = Buffer.from(payload, 'base64url');
+    changed[20] = changed[20]! ^ 1;
+    writeFileSync(join(dir, 'tampered.jws'), `${h}.${changed.toString('base64url')}.${sig}`);
+    expect(cli('tampered.jws').status).toBe(1);
+    expect(cli('missing.jws').status).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
 
     expect((await call('GET', `/attestation/v1/reports/${id}`, undefined, await s.token('globex-cli'))).status).toBe(404);
     expect((await call('GET', `/attestation/v1/reports/${id}`, undefined, await s.token('engineer-cli'))).status).toBe(403);

@@ -17,9 +17,11 @@ import {
   type SimulatedTrustAnchors,
   type VerifiedEvidence,
 } from '@confide/attestation';
+import { verifyReportExport } from '@confide/keybroker';
 import type { Command } from 'commander';
+import type { JSONWebKeySet } from 'jose';
 
-import { CliError, EXIT } from '../cli-context.js';
+import { cliEnv, CliError, EXIT } from '../cli-context.js';
 
 type Format = 'snp' | 'tdx' | 'spdm' | 'composite';
 const FORMATS = ['snp', 'tdx', 'spdm', 'composite', 'auto'] as const;
@@ -217,4 +219,68 @@ export function registerAttest(program: Command): void {
       const ok = out.verified && (!opts.policy || out.status === 'affirming');
       process.exitCode = ok ? EXIT.ok : EXIT.failed;
     });
+
+  attest
+    .command('report')
+    .description('Attestation reports exported by the attestation service (signed JWS files)')
+    .command('verify')
+    .description('Check an exported attestation report (JWS) against the service key set; exit 0 valid, 1 not, 2 unreadable')
+    .argument('<file>', 'the exported report (.jws)')
+    .option('--jwks <file>', 'the attestation service JWKS to trust (default: fetched from CONFIDE_URL; pin it for real audits)')
+    .option('--json', 'print the verified report summary as JSON')
+    .action(async (file: string, opts: { jwks?: string; json?: boolean }) => {
+      const jws = Buffer.from(readInput(file, 'report')).toString('utf8');
+      const jwks = opts.jwks ? parseJwks(Buffer.from(readInput(opts.jwks, 'JWKS')).toString('utf8')) : await fetchServiceJwks();
+      let doc: Record<string, unknown>;
+      try {
+        doc = (await verifyReportExport(jws, jwks)) as Record<string, unknown>;
+      } catch (e) {
+        const out = { valid: false, reason: (e as Error).message };
+        process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : `report signature NOT valid: ${out.reason}\n`);
+        process.exitCode = EXIT.failed;
+        return;
+      }
+      const policy = (doc.policy ?? {}) as { id?: string; hash?: string };
+      const claims = (doc.claims ?? {}) as { measurement?: string };
+      const summary = {
+        valid: true,
+        id: doc.id,
+        status: doc.status,
+        tee_type: doc.tee_type,
+        simulated: doc.simulated,
+        measurement: claims.measurement,
+        policy: { id: policy.id, hash: policy.hash },
+        job_id: doc.job_id,
+        lease_epoch: doc.lease_epoch,
+        created_at: doc.created_at,
+        exported_at: doc.exported_at,
+        signer_kid: doc.signer_kid,
+      };
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify(summary)}\n`
+          : `report ${String(summary.id)} is signed by the attestation service (key ${String(summary.signer_kid)})\n` +
+              `  verdict ${String(summary.status)}${summary.simulated ? ' (SIMULATED evidence)' : ''}, ${String(summary.tee_type)}, measurement ${String(summary.measurement)}\n` +
+              `  policy ${String(summary.policy.id)} (${String(summary.policy.hash)}), job ${String(summary.job_id)} epoch ${String(summary.lease_epoch)}, attested ${String(summary.created_at)}\n`,
+      );
+    });
+}
+
+function parseJwks(text: string): JSONWebKeySet {
+  try {
+    const j = JSON.parse(text) as JSONWebKeySet;
+    if (!Array.isArray(j.keys)) throw new Error('no keys');
+    return j;
+  } catch {
+    throw new CliError('the JWKS file is not a JSON Web Key Set', EXIT.usage);
+  }
+}
+
+async function fetchServiceJwks(): Promise<JSONWebKeySet> {
+  const url = `${cliEnv().url}/attestation/v1/jwks`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(15_000) }).catch((e: unknown) => {
+    throw new CliError(`cannot fetch the service key set from ${url}: ${(e as Error).message} (or pass --jwks)`);
+  });
+  if (!res.ok) throw new CliError(`${url} answered ${res.status}`);
+  return parseJwks(await res.text());
 }
