@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from '@jest/globals';
+import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 
 import { concatBytes, fromHex, toHex } from './bytes.js';
 import { CryptoError } from './crypto.error.js';
@@ -77,11 +78,18 @@ describe('WebCryptoProvider against Wycheproof', () => {
     ['ecdsa_secp384r1_sha384_test.json', 'P-384', 'SHA-384', 'der'],
     ['ecdsa_secp384r1_sha384_p1363_test.json', 'P-384', 'SHA-384', 'p1363'],
   ];
-  it.each(ecdsaFiles)('ECDSA %s', async (name, curve, hash, format) => {
+  // Both the native public-key path (default) and the pure WebCrypto path must give the same verdicts.
+  const webcryptoOnly = new WebCryptoProvider(new PeculiarCrypto() as unknown as Crypto, { nativePublicKeyOps: false });
+  const ecdsaRuns = ecdsaFiles.flatMap(([n, c, h, f]) => [
+    [n, c, h, f, 'native'] as const,
+    [n, c, h, f, 'webcrypto'] as const,
+  ]);
+  it.each(ecdsaRuns)('ECDSA %s %s %s %s (%s path)', async (name, curve, hash, format, path) => {
     const file = load(name);
+    const p = path === 'native' ? provider : webcryptoOnly;
     const { mismatches, count } = await runAll(file, (group, test) => {
       const key = group.publicKey as { uncompressed: string };
-      return provider.verifyEcdsa({
+      return p.verifyEcdsa({
         curve,
         hash,
         publicKey: test.tcId % 2 === 0 ? { point: hex(key.uncompressed) } : { spki: hex(group.publicKeyDer) },
@@ -170,6 +178,26 @@ describe('WebCryptoProvider against Wycheproof', () => {
 });
 
 describe('WebCryptoProvider behaviour', () => {
+  it('native path: refuses a key on another curve, an off-curve point and a bad JWK as key_invalid', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+    const data = new TextEncoder().encode('confide');
+    const signature = new Uint8Array(sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+    const req = { curve: 'P-256', hash: 'SHA-256', signature, signatureFormat: 'p1363', data } as const;
+    await expect(provider.verifyEcdsa({ ...req, publicKey: { spki } })).resolves.toBe(true);
+    const jwk = publicKey.export({ format: 'jwk' });
+    await expect(provider.verifyEcdsa({ ...req, publicKey: { jwk } })).resolves.toBe(true);
+    await expect(provider.verifyEcdsa({ ...req, curve: 'P-384', hash: 'SHA-384', publicKey: { spki } })).rejects.toMatchObject({ code: 'key_invalid' });
+    const point = spki.slice(-65);
+    point[64] ^= 1; // y no longer on the curve
+    await expect(provider.verifyEcdsa({ ...req, publicKey: { point } })).rejects.toMatchObject({ code: 'key_invalid' });
+    await expect(provider.verifyEcdsa({ ...req, publicKey: { jwk: { ...jwk, x: 'AA' } } })).rejects.toMatchObject({ code: 'key_invalid' });
+    const flipped = signature.slice();
+    flipped[5] ^= 1;
+    await expect(provider.verifyEcdsa({ ...req, signature: flipped, publicKey: { spki } })).resolves.toBe(false);
+  });
+
   it('round-trips ECDH between two generated P-384 key pairs', async () => {
     const a = await provider.generateEcdhKeyPair('P-384');
     const b = await provider.generateEcdhKeyPair('P-384');

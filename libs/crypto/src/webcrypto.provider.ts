@@ -1,3 +1,4 @@
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 
 import { toArrayBuffer } from './bytes.js';
@@ -20,20 +21,51 @@ const GCM_TAG_BITS = new Set([96, 104, 112, 120, 128]);
 /** OpenSSL 3 (behind Node's WebCrypto) refuses GCM IVs longer than 128 bytes; we refuse them up front. */
 export const AES_GCM_MAX_IV_BYTES = 128;
 
+const NODE_HASH: Readonly<Record<HashAlgorithm, string>> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const NODE_CURVE: Readonly<Record<EcCurve, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' };
+/** SubjectPublicKeyInfo prefixes for an uncompressed point (id-ecPublicKey + named curve, BIT STRING header). */
+const EC_SPKI_PREFIX: Readonly<Record<EcCurve, Buffer>> = {
+  'P-256': Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
+  'P-384': Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'),
+};
+const PUBLIC_KEY_CACHE_LIMIT = 1024;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export interface WebCryptoProviderOptions {
+  /**
+   * Public-key operations that touch no secret (ECDSA verify, digests) run on node:crypto directly, with the
+   * imported public key cached per encoding. `@peculiar/webcrypto` is itself a wrapper over node:crypto, but it
+   * re-reads the key from PEM on every verify, which costs more than a P-256 verify. Private and secret keys always
+   * stay with the WebCrypto implementation. Default: on for the default `@peculiar/webcrypto`, off when another
+   * `Crypto` (e.g. an HSM) is supplied.
+   */
+  readonly nativePublicKeyOps?: boolean;
+}
+
 /**
  * CryptoProvider over any WebCrypto implementation. By default `@peculiar/webcrypto`; pass another `Crypto`
  * (e.g. a PKCS#11-backed one) to keep private keys in an HSM.
  */
 export class WebCryptoProvider implements CryptoProvider {
   private readonly subtle: SubtleCrypto;
+  private readonly webcrypto: Crypto;
+  private readonly native: boolean;
   /** Imported public keys by encoding: evidence re-presents the same VCEK/PCK keys, and import dominates verify cost. */
   private readonly publicKeys = new Map<string, Promise<CryptoKey>>();
+  /** The native fast path's keys, by curve and SPKI bytes (or JWK members). */
+  private readonly nativeKeys = new Map<string, KeyObject>();
 
-  constructor(private readonly webcrypto: Crypto = new PeculiarCrypto() as unknown as Crypto) {
-    this.subtle = webcrypto.subtle;
+  constructor(webcrypto?: Crypto, options: WebCryptoProviderOptions = {}) {
+    this.webcrypto = webcrypto ?? (new PeculiarCrypto() as unknown as Crypto);
+    this.subtle = this.webcrypto.subtle;
+    this.native = options.nativePublicKeyOps ?? webcrypto === undefined;
   }
 
   async digest(hash: HashAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+    if (this.native) return createHash(NODE_HASH[hash]).update(data).digest();
     return new Uint8Array(await this.subtle.digest(hash, toArrayBuffer(data)));
   }
 
@@ -45,6 +77,7 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async verifyEcdsa(request: EcdsaVerifyRequest): Promise<boolean> {
+    if (this.native) return this.verifyEcdsaNative(request);
     const key = await this.importEcPublic(request.publicKey, request.curve, 'ECDSA', ['verify']);
     const p1363 =
       request.signatureFormat === 'der'
@@ -61,6 +94,54 @@ export class WebCryptoProvider implements CryptoProvider {
     } catch {
       return false;
     }
+  }
+
+  private verifyEcdsaNative(request: EcdsaVerifyRequest): boolean {
+    const key = this.nativeEcPublic(request.publicKey, request.curve);
+    const p1363 =
+      request.signatureFormat === 'der'
+        ? ecdsaDerToP1363(request.signature, request.curve)
+        : checkP1363(request.signature, request.curve);
+    if (!p1363) return false;
+    try {
+      return nodeVerify(NODE_HASH[request.hash], request.data, { key, dsaEncoding: 'ieee-p1363' }, p1363);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Imports (once) an EC public key as a node KeyObject, checking it is on the requested named curve. */
+  private nativeEcPublic(input: EcPublicKeyInput, curve: EcCurve): KeyObject {
+    let id: string;
+    if ('spki' in input) id = `${curve}:s:${asBuffer(input.spki).toString('base64')}`;
+    else if ('point' in input) id = `${curve}:p:${asBuffer(input.point).toString('base64')}`;
+    else id = `${curve}:j:${String(input.jwk.kty)}:${String(input.jwk.crv)}:${String(input.jwk.x)}:${String(input.jwk.y)}`;
+    const cached = this.nativeKeys.get(id);
+    if (cached) return cached;
+    let key: KeyObject;
+    try {
+      if ('jwk' in input) {
+        if (this.curveOfJwk(input.jwk) !== curve) throw new Error('curve mismatch');
+        const { kty, crv, x, y } = input.jwk;
+        if (typeof x !== 'string' || typeof y !== 'string') throw new Error('missing coordinates');
+        key = createPublicKey({ key: { kty: kty!, crv: crv!, x, y }, format: 'jwk' });
+      } else if ('point' in input) {
+        const expected = 1 + 2 * (curve === 'P-256' ? 32 : 48);
+        if (input.point.length !== expected || input.point[0] !== 0x04) throw new Error('not an uncompressed point');
+        key = createPublicKey({ key: Buffer.concat([EC_SPKI_PREFIX[curve], input.point]), format: 'der', type: 'spki' });
+      } else {
+        key = createPublicKey({ key: asBuffer(input.spki), format: 'der', type: 'spki' });
+      }
+      if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== NODE_CURVE[curve]) {
+        throw new Error('not a key on the requested curve');
+      }
+    } catch (cause) {
+      if (cause instanceof CryptoError) throw cause;
+      throw new CryptoError('key_invalid', `${curve} public key could not be imported`, undefined, String(cause));
+    }
+    if (this.nativeKeys.size >= PUBLIC_KEY_CACHE_LIMIT) this.nativeKeys.clear();
+    this.nativeKeys.set(id, key);
+    return key;
   }
 
   async verifyRsaPss(request: RsaPssVerifyRequest): Promise<boolean> {
