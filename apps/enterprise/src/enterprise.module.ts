@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from './audit/audit.controller.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { MeController } from './identity/me.controller.js';
 import { OrganizationController } from './organization/organization.controller.js';
 import { OrganizationService } from './organization/organization.service.js';
 
 /** The enterprise API: organisation, identity, the audit log and datasets (jobs arrive with their issue). */
 @Module({
-  imports: [DatasetsModule],
+  imports: [DatasetsModule, JobsModule],
   controllers: [MeController, OrganizationController, AuditController],
   providers: [OrganizationService],
 })

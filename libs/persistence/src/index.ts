@@ -7,3 +7,4 @@ export * from './repositories/key-broker.repository.js';
 export * from './repositories/dataset.repository.js';
 export * from './repositories/job.repository.js';
 export * from './repositories/scheduler.repository.js';
+export * from './repositories/scheduler-lease-authority.js';

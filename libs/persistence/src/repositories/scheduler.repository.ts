@@ -219,20 +219,26 @@ export class SchedulerRepository {
     return rowsOf(await this.ds.query(`DELETE FROM scheduler.proof_replays WHERE expires_at < now() RETURNING key`)).length;
   }
 
-  /** The lease check of the key broker, under a share lock so a concurrent re-lease or cancel waits for the release. */
+  /**
+   * The lease check of the key broker: the job's current epoch, then that lease and the job under share locks
+   * (lease first, then job, like every scheduler writer), so a concurrent re-lease or cancel waits for the release.
+   */
   async leaseForRelease(em: EntityManager, jobId: string): Promise<{ lease: LeaseRecord | null; live: boolean; jobTenantId: string | null; cancelRequested: boolean; currentEpoch: number; node: { id: string; operatorSubject: string; operatorTenantId: string; region: string } | null }> {
-    const job = rowsOf(await em.query(`SELECT tenant_id, cancel_requested, lease_epoch FROM enterprise.fine_tuning_jobs WHERE id = $1 FOR SHARE`, [jobId])) as Array<{ tenant_id: string; cancel_requested: boolean; lease_epoch: number }>;
-    const j = job[0];
-    if (!j) return { lease: null, live: false, jobTenantId: null, cancelRequested: false, currentEpoch: 0, node: null };
+    const none = { lease: null, live: false, jobTenantId: null, cancelRequested: false, currentEpoch: 0, node: null };
+    const peek = rowsOf(await em.query(`SELECT lease_epoch FROM enterprise.fine_tuning_jobs WHERE id = $1`, [jobId])) as Array<{ lease_epoch: number }>;
+    if (!peek[0]) return none;
     const rows = rowsOf(await em.query(
       `SELECT l.*, (l.state = 'active' AND l.expires_at > now()) AS live, n.operator_subject, n.operator_tenant_id, n.region
        FROM scheduler.leases l JOIN scheduler.nodes n ON n.id = l.node_id WHERE l.job_id = $1 AND l.epoch = $2 FOR SHARE OF l`,
-      [jobId, j.lease_epoch],
+      [jobId, peek[0].lease_epoch],
     )) as Array<Record<string, unknown>>;
+    const job = rowsOf(await em.query(`SELECT tenant_id, cancel_requested, lease_epoch FROM enterprise.fine_tuning_jobs WHERE id = $1 FOR SHARE`, [jobId])) as Array<{ tenant_id: string; cancel_requested: boolean; lease_epoch: number }>;
+    const j = job[0];
+    if (!j) return none;
     const r = rows[0];
     return {
       lease: r ? leaseFromRow(r) : null,
-      live: r?.live === true,
+      live: r?.live === true && j.lease_epoch === Number(r.epoch),
       jobTenantId: j.tenant_id,
       cancelRequested: j.cancel_requested,
       currentEpoch: j.lease_epoch,
@@ -240,7 +246,6 @@ export class SchedulerRepository {
     };
   }
 }
-
 
 function leaseFromRow(r: Record<string, unknown>): LeaseRecord {
   const d = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));

@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
 import { AuditLogError } from '@confide/audit';
-import { AuthError, type AuthErrorCode } from '@confide/auth';
+import { AuthError, DpopError, type AuthErrorCode } from '@confide/auth';
 import { DatasetError, type DatasetErrorCode } from '@confide/datasets';
-import type { DomainError } from '@confide/domain';
+import { JobError, SchedulerError, type DomainError, type JobErrorCode, type SchedulerErrorCode } from '@confide/domain';
 import { KeyBrokerError, type KeyBrokerErrorCode } from '@confide/keybroker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -85,6 +85,30 @@ const KEYBROKER_STATUS: Record<KeyBrokerErrorCode, number> = {
   signing_key_invalid: 500,
 };
 
+const JOB_STATUS: Record<JobErrorCode, number> = {
+  job_not_found: 404,
+  dataset_not_found: 404,
+  dataset_not_ready: 409,
+  privacy_mode_mismatch: 422,
+  idempotency_key_conflict: 409,
+  idempotency_key_invalid: 400,
+  job_not_cancellable: 409,
+  invalid_cursor: 400,
+  unknown_trainer: 400,
+};
+
+const SCHEDULER_STATUS: Record<SchedulerErrorCode, number> = {
+  node_not_found: 404,
+  node_key_mismatch: 401,
+  node_evidence_required: 400,
+  node_evidence_invalid: 403,
+  node_not_owned: 403,
+  node_retired: 409,
+  lease_not_found: 404,
+  lease_fenced: 409,
+  transition_refused: 409,
+};
+
 export const PROBLEM_BASE = 'https://confide.dev/problems/';
 
 /** Maps any error to a problem; the only place HTTP statuses for domain codes are decided. */
@@ -116,6 +140,19 @@ export function toProblem(err: unknown): { problem: Omit<Problem, 'instance' | '
     // Denials carry one fixed message per code; the reason code goes to the log only (and to the audit entry).
     const status = KEYBROKER_STATUS[err.code];
     return { problem: make(status, `keybroker_${err.code}`, titleFor(status), err.message), reason: err.internalReason ?? err.code };
+  }
+  if (err instanceof DpopError) {
+    // One answer for every proof failure; which check failed is logged only.
+    return { problem: make(401, 'invalid_request_proof', 'Unauthorized', 'A valid request proof (DPoP header) is required.'), reason: err.code, internal: err.internalReason };
+  }
+  if (err instanceof JobError) {
+    const status = JOB_STATUS[err.code];
+    return { problem: make(status, err.code, titleFor(status), err.message, err.target ? [{ field: err.target, message: err.code }] : undefined), reason: err.code, internal: err.internalReason };
+  }
+  if (err instanceof SchedulerError) {
+    // Fencing refusals tell the node to stop; the exact reason (stale epoch, expired, ended) stays in the log.
+    const status = SCHEDULER_STATUS[err.code];
+    return { problem: make(status, err.code, titleFor(status), err.message), reason: err.code, internal: err.internalReason };
   }
   if (isDomainError(err)) return { problem: make(422, `${err.area}_${err.code}`, 'Unprocessable', err.message), reason: err.code, internal: err.internalReason };
   if (err instanceof HttpException) {

@@ -1,0 +1,16 @@
+/**
+ * Timing of the scheduler. Lease and node liveness are decided by the database clock; these are only durations.
+ * Tests shorten them through the provider (there is no environment switch: production uses the defaults).
+ */
+export class SchedulerSettings {
+  leaseTtlSeconds = 60;
+  nodeTtlSeconds = 45;
+  heartbeatIntervalSeconds = 15;
+  placementBatch = 64;
+  placementIntervalMs = 250;
+  sweepIntervalMs = 1000;
+  /** A job no node can take right now is looked at again after this long (keeps the queue head from blocking). */
+  unplaceableRetryMs = 2000;
+  /** Background loops on/off (the bench and some tests drive placement themselves). */
+  loops = true;
+}
