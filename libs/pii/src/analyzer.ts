@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js/max';
-import { ContextMatcher, CONTEXT_WORDS, fieldHint } from './context.js';
+import { CONTEXT_WORDS, fieldHint } from './context.js';
 import { AddressDetector } from './detectors/address.detector.js';
 import { DateOfBirthDetector } from './detectors/date-of-birth.detector.js';
 import type { Detector } from './detectors/detector.js';
@@ -15,6 +15,7 @@ import { UsSsnDetector } from './detectors/us-ssn.detector.js';
 import { PII_ENTITIES, isPiiEntity, type Candidate, type PiiEntity, type PiiFinding } from './entities.js';
 import { PiiError } from './pii.error.js';
 import { utf16ToCodePointMapper } from './text/code-points.js';
+import { ContextIndex, contextNear, entityBit, type TextProfile } from './text/context-index.js';
 
 /** Presidio's default regions with its "UK" typo fixed (#2173), plus the larger EU markets. */
 export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IL', 'IN', 'CA', 'BR', 'ES', 'IT', 'NL', 'AU'];
@@ -84,7 +85,7 @@ export class PiiAnalyzer {
   private readonly detectors: readonly Detector[];
   private readonly enabled: ReadonlySet<PiiEntity>;
   private readonly thresholds: Readonly<Record<PiiEntity, number>>;
-  private readonly matchers: ReadonlyMap<PiiEntity, ContextMatcher>;
+  private readonly context: ContextIndex;
   private readonly allowValues: ReadonlySet<string>;
   private readonly allowPatterns: readonly RegExp[];
   private readonly deny: readonly { entity: PiiEntity; re: RegExp }[];
@@ -132,7 +133,7 @@ export class PiiAnalyzer {
       new PersonDetector(),
     ];
     this.detectors = all.filter((d) => d.entities.some((e) => this.enabled.has(e)));
-    this.matchers = new Map(PII_ENTITIES.map((e) => [e, new ContextMatcher(CONTEXT_WORDS[e])]));
+    this.context = new ContextIndex(CONTEXT_WORDS, this.detectors.flatMap((d) => d.featureWords ?? []));
     this.allowValues = new Set((config.allow ?? []).filter((a): a is string => typeof a === 'string').map((a) => a.trim().toLowerCase()));
     this.allowPatterns = (config.allow ?? []).filter((a): a is RegExp => a instanceof RegExp);
     const denyByEntity = new Map<PiiEntity, string[]>();
@@ -162,22 +163,21 @@ export class PiiAnalyzer {
     if (text.length === 0) return [];
     const hint = fieldHint(options.field);
     const candidates: Candidate[] = [];
-    let hasDigit: boolean | undefined;
+    // One pass finds every context word (and counts digits): gates and score boosts are lookups from here on.
+    const profile = this.context.profile(text);
     let windows: readonly (readonly [number, number])[] | undefined;
     for (const detector of this.detectors) {
       const gate = detector.gatedBy;
-      if (gate !== undefined && gate !== hint) {
-        hasDigit ??= /\d/.test(text);
-        if (!hasDigit || !this.matchers.get(gate)!.test(text)) continue;
-      }
+      if (gate !== undefined && gate !== hint && (profile.digits === 0 || (profile.mask & entityBit(gate)) === 0)) continue;
+      if (detector.needsDigits && profile.digits === 0) continue;
       if (!detector.needsDigits) {
-        detector.detect(text, candidates);
+        detector.detect(text, candidates, profile);
         continue;
       }
       windows ??= digitWindows(text);
       for (const [from, to] of windows) {
         if (from === 0 && to === text.length) {
-          detector.detect(text, candidates);
+          detector.detect(text, candidates, profile);
           continue;
         }
         const before = candidates.length;
@@ -199,7 +199,7 @@ export class PiiAnalyzer {
     const kept: Candidate[] = [];
     for (const c of candidates) {
       if (!this.enabled.has(c.entity)) continue;
-      if (!c.contextChecked && c.score < 1) this.applyContext(text, c, hint);
+      if (!c.contextChecked && c.score < 1) this.applyContext(profile, c, hint);
       if (c.score < this.thresholds[c.entity]) continue;
       if (this.isAllowed(text.slice(c.start, c.end))) continue;
       kept.push(c);
@@ -208,14 +208,10 @@ export class PiiAnalyzer {
     return this.finalise(text, resolveOverlaps(kept));
   }
 
-  private applyContext(text: string, c: Candidate, hint: PiiEntity | undefined): void {
+  private applyContext(profile: TextProfile, c: Candidate, hint: PiiEntity | undefined): void {
     const boosted = c.contextScore ?? Math.min(1, Math.max(c.score + this.boost, 0.4));
     if (boosted <= c.score) return;
-    let found = hint === c.entity;
-    if (!found) {
-      const window = text.slice(Math.max(0, c.start - this.before), c.start) + ' \u0000 ' + text.slice(c.end, c.end + this.after);
-      found = this.matchers.get(c.entity)!.test(window);
-    }
+    const found = hint === c.entity || contextNear(profile, entityBit(c.entity), c.start, c.end, this.before, this.after);
     if (found) {
       c.score = boosted;
       c.reason += hint === c.entity ? '+field_hint' : '+context';

@@ -1,24 +1,5 @@
 import type { PiiEntity } from './entities.js';
 
-/**
- * Whole-word context matching. Substring matching boosts "lic" inside "public" (Presidio #1063), so every word
- * or phrase must sit between non-letter/digit boundaries.
- */
-export class ContextMatcher {
-  private readonly re: RegExp;
-
-  constructor(words: readonly string[]) {
-    const alternatives = [...words]
-      .sort((a, b) => b.length - a.length)
-      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[\\s_-]+'));
-    this.re = new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${alternatives.join('|')})(?=$|[^\\p{L}\\p{N}])`, 'iu');
-  }
-
-  test(window: string): boolean {
-    return this.re.test(window);
-  }
-}
-
 /** Words that, near a candidate, make it more likely to be the entity (research/pii.md §4 "context" column). */
 export const CONTEXT_WORDS: Readonly<Record<PiiEntity, readonly string[]>> = {
   EMAIL: ['email', 'e-mail', 'mail', 'contact', 'address'],

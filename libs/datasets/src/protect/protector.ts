@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { FPE_ALPHABETS, FormatPreservingCipher, ShapePreservingCipher } from '@confide/envelope';
 import { normaliseValue, type PiiEntity, type PiiFinding } from '@confide/pii';
 import type { Operator, ProtectionPolicy } from './protection-policy.js';
@@ -18,7 +18,8 @@ export function deriveDatasetKey(secret: Uint8Array, label: 'token' | 'fpe' | 'r
  * so nothing is ever left in clear by accident.
  */
 export class Protector {
-  readonly #tokenKey: Buffer;
+  /** Imported once: createHmac with a raw Buffer re-imports the key on every token (~7x slower). */
+  readonly #tokenKey: KeyObject;
   readonly #digits: FormatPreservingCipher;
   readonly #shape: ShapePreservingCipher;
   readonly #tweaks = new Map<PiiEntity, Buffer>();
@@ -29,7 +30,9 @@ export class Protector {
     private readonly policy: ProtectionPolicy,
     secret: Uint8Array,
   ) {
-    this.#tokenKey = deriveDatasetKey(secret, 'token');
+    const tokenKey = deriveDatasetKey(secret, 'token');
+    this.#tokenKey = createSecretKey(tokenKey);
+    tokenKey.fill(0);
     const fpeKey = deriveDatasetKey(secret, 'fpe');
     this.#digits = new FormatPreservingCipher(fpeKey, FPE_ALPHABETS.digits);
     this.#shape = new ShapePreservingCipher(fpeKey);

@@ -1,4 +1,5 @@
 import type { Candidate } from '../entities.js';
+import { FEATURE_BITS_FROM, type TextProfile } from '../text/context-index.js';
 import { eachMatch, type Detector } from './detector.js';
 
 const W = "[\\p{L}\\p{M}][\\p{L}\\p{M}'’.-]*";
@@ -44,6 +45,26 @@ const STREET_RE = new RegExp(
   'uy',
 );
 const DIGIT_RUN_RE = /\d+/g;
+
+/** Feature bit of the words a street line cannot do without (suffix, prefix, Hungarian type word, post box). */
+const STREET_WORD_BIT = FEATURE_BITS_FROM;
+/** Every whole word some street shape needs, lowercase ("St", "Rue", "utca", "Box"); plurals spelled out. */
+const STREET_WORDS: readonly string[] = [
+  ...SUFFIX_WORDS.split('|').flatMap((w) => (w.endsWith('s?') ? [w.slice(0, -2), w.slice(0, -2) + 's'] : [w])),
+  'str', 'street',
+  ...'rue avenue av avda avenida boulevard bd via viale piazza corso largo calle c carrer rua praça travessa paseo camino chemin allée impasse quai plaza ulica ul odos λ οδός λεωφόρος leoforos'.split(' '),
+  ...'u utca út útja tér krt körút tere rkp sor köz trg'.split(' '),
+  ...'box postbox postfach usns usnv uss uscgc'.split(' '),
+].map((w) => w.toLowerCase());
+// Endings of compound street names ("Bundesstrasse", "hersnapvej"), matched on a word's last characters.
+const COMPOUND_ENDINGS: ReadonlySet<string> = new Set(COMPOUND.slice(COMPOUND.indexOf('(?i:') + 4, -1).split('|').map((e) => e.replace(/\\/g, '').toLowerCase()));
+const COMPOUND_ENDING_MAX = Math.max(...[...COMPOUND_ENDINGS].map((e) => e.length));
+const LETTER_RE = /\p{L}/u;
+const WHITESPACE_RE = /^\s+$/;
+const NUMBER_THEN_NAME_RE = /^\d+[A-Za-z]?(?:[/-]\d{1,4})?\s+\p{Lu}/u;
+/** How far from a number a street word can sit and still belong to a street line starting near that number. */
+const ANCHOR_BEFORE = 100;
+const ANCHOR_AFTER = 200;
 const BASE_SCORES = [0.6, 0.7, 0.65, 0.65, 0.45, 0.8];
 const REASONS = ['street_prefix', 'street_suffix', 'street_compound', 'street_hu', 'number_name', 'po_box'];
 
@@ -66,24 +87,22 @@ const CORNER_RE = /\bthe corner of [^\n,.?!]{3,60}? and (?:[\p{L}\p{M}'’.-]+[ 
 export class AddressDetector implements Detector {
   readonly name = 'address';
   readonly entities = ['ADDRESS'] as const;
+  readonly featureWords = STREET_WORDS.map((w) => [w, STREET_WORD_BIT] as const);
 
-  detect(text: string, out: Candidate[]): void {
-    let hasDigit = false;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        hasDigit = true;
-        break;
-      }
-    }
-    if (!hasDigit) return;
+  detect(text: string, out: Candidate[], profile?: TextProfile): void {
+    if (profile ? profile.digits === 0 : !/\d/.test(text)) return;
     // Try the street shapes anchored (sticky) at the few word starts before each number, not at every position.
     DIGIT_RUN_RE.lastIndex = 0;
     let d: RegExpExecArray | null;
     let covered = 0;
+    const anchors = profile ? streetWordPositions(profile) : undefined;
     while ((d = DIGIT_RUN_RE.exec(text)) !== null) {
       if (d.index < covered) continue;
+      // Every street shape holds a street word, a compound street name or two numbers with words between them:
+      // without any of those near this number, no street line can start around it (skips the costly pattern).
+      if (anchors && !this.mayStartStreet(text, d.index, d.index + d[0].length, anchors)) continue;
       for (const s of wordStartsBefore(text, d.index, covered)) {
+        if (!mayBeginStreet(text, s)) continue;
         STREET_RE.lastIndex = s;
         const m = STREET_RE.exec(text);
         if (m === null || m[0].length === 0) continue;
@@ -97,6 +116,24 @@ export class AddressDetector implements Detector {
         out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'address:street_corner' });
       });
     }
+  }
+
+  private mayStartStreet(text: string, start: number, end: number, anchors: readonly number[]): boolean {
+    for (const a of anchors) {
+      if (a > end + ANCHOR_AFTER) break;
+      if (a >= start - ANCHOR_BEFORE) return true;
+    }
+    // House number, words, number ("20789 Allika 46") or two numbers and a capitalised name ("9816 214 Pavlou").
+    const next = nextDigit(text, end, Math.min(text.length, end + ANCHOR_AFTER));
+    if (next >= 0) {
+      const gap = text.slice(end, next);
+      if (LETTER_RE.test(gap)) return true;
+      if (WHITESPACE_RE.test(gap) && NUMBER_THEN_NAME_RE.test(text.slice(next, next + 40))) return true;
+    }
+    // A compound street name right before the number.
+    let w = start;
+    while (w > 0 && isBlank(text.charCodeAt(w - 1))) w--;
+    return w < start && endsWithCompound(text, w);
   }
 
   /** Scores one street match and extends it over the lines that follow; returns where it ends. */
@@ -137,6 +174,55 @@ export class AddressDetector implements Detector {
       return end;
     }
   }
+}
+
+function streetWordPositions(profile: TextProfile): number[] {
+  const out: number[] = [];
+  if ((profile.mask & STREET_WORD_BIT) === 0) return out;
+  for (const h of profile.hits) if ((h.mask & STREET_WORD_BIT) !== 0) out.push(h.start);
+  return out;
+}
+
+// A street line starts with a number, '#', a capitalised word, or one of these words in any case...
+const LOWER_START_RE = new RegExp(
+  `(?:${PREFIX}|(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|PSC|CMR|P|Post|USNS|USNV|USS|USCGC))`,
+  'uy',
+);
+const UPPER_RE = /\p{Lu}/u;
+
+/** Cheap necessary condition for STREET_RE matching at `s` (its costly alternatives then never run on prose). */
+function mayBeginStreet(text: string, s: number): boolean {
+  const c = text.charCodeAt(s);
+  if ((c >= 48 && c <= 57) || c === 35) return true;
+  if (c >= 65 && c <= 90) return true;
+  if (c >= 128 && UPPER_RE.test(text[s]!)) return true;
+  LOWER_START_RE.lastIndex = s;
+  if (LOWER_START_RE.test(text)) return true;
+  // ...or a lowercase compound street name ("hersnapvej 18").
+  let e = s;
+  while (e < text.length && !isBlank(text.charCodeAt(e))) e++;
+  return endsWithCompound(text, e);
+}
+
+/** The word ending at `end` (exclusive) ends with a compound street ending ("…straße", "…vej", "…str."). */
+function endsWithCompound(text: string, end: number): boolean {
+  let from = end;
+  while (from > 0 && end - from < COMPOUND_ENDING_MAX && !isBlank(text.charCodeAt(from - 1))) from--;
+  const tail = text.slice(from, end).toLowerCase();
+  for (let k = 2; k <= tail.length; k++) if (COMPOUND_ENDINGS.has(tail.slice(tail.length - k))) return true;
+  return false;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 11 || c === 160;
+}
+
+function nextDigit(text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) return i;
+  }
+  return -1;
 }
 
 /** Start offsets of up to five words in the 48 characters before `at`, earliest first, then `at` itself. */

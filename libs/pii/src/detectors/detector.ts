@@ -1,4 +1,5 @@
 import type { Candidate, PiiEntity } from '../entities.js';
+import type { TextProfile } from '../text/context-index.js';
 
 /** A recognizer: appends raw candidates (UTF-16 offsets) for one or more entities to `out`. */
 export interface Detector {
@@ -14,7 +15,10 @@ export interface Detector {
    * which skips most of ordinary prose.
    */
   readonly needsDigits?: boolean;
-  detect(text: string, out: Candidate[]): void;
+  /** Words this detector wants found by the analyzer's single pass over the text (reported in `profile`). */
+  readonly featureWords?: readonly (readonly [string, number])[];
+  /** `profile` is the analyzer's one pass over this very text; absent when `text` is a window of it. */
+  detect(text: string, out: Candidate[], profile?: TextProfile): void;
 }
 
 /** Runs a global regex over text from the start, calling `fn` for each match. */
