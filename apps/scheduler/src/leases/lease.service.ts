@@ -40,6 +40,7 @@ export class LeaseService {
       if (!until) throw new SchedulerError('node_retired', 'This node is retired.');
       const known = new Set((await this.repo.activeLeasesOf(em, node.id)).filter((l) => l.acknowledged).map((l) => l.id));
       const renewed = await this.repo.renewLeases(em, node.id, body.leases, this.settings.leaseTtlSeconds);
+      for (const id of renewed.keys()) known.add(id);
       for (const r of body.leases) {
         if (!r.phase || !renewed.has(r.id)) continue;
         const lease = await this.repo.lockLease(em, r.id);

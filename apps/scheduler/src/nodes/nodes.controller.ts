@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '@confide/auth';
 import { jsonSchemaOf, NodeHeartbeatResponseSchema, NodeHeartbeatSchema, NodeSchema, RegisterNodeSchema, type NodeDto, type NodeHeartbeat, type NodeHeartbeatResponse, type RegisterNode } from '@confide/contracts';
@@ -46,6 +46,7 @@ export class NodesController {
   }
 
   @Post(':id/heartbeat')
+  @HttpCode(200)
   @RequirePermission('nodes:operate')
   @ApiOperation({ summary: 'Keep the node placeable, renew its leases (at their epoch), report phases; returns each lease with its directive' })
   @ApiBody({ schema: jsonSchemaOf(NodeHeartbeatSchema) })

@@ -196,13 +196,11 @@ export class SchedulerRepository {
   /** Counts one outcome against the node and refreshes its score (mirrored into nodes.reliability for placement). */
   async recordOutcome(em: EntityManager, nodeId: string, outcome: NodeOutcome): Promise<number> {
     const column = { completed: 'completed', user_failed: 'user_failed', infra_failed: 'infra_failed', lost: 'lost', preempted: 'preempted', cancelled: 'cancelled', verification_failed: 'verification_failed' }[outcome];
-    const rows = rowsOf(await em.query(
-      `WITH c AS (UPDATE scheduler.node_reputation SET ${column} = ${column} + 1, updated_at = now() WHERE node_id = $1 RETURNING *),
-            s AS (UPDATE scheduler.node_reputation r SET score = ${REPUTATION_SCORE_SQL.replace(/\b(completed|infra_failed|lost|verification_failed|preempted)\b/g, 'c.$1')} FROM c WHERE r.node_id = c.node_id RETURNING r.score)
-       UPDATE scheduler.nodes SET reliability = (SELECT score FROM s) WHERE id = $1 RETURNING reliability`,
-      [nodeId],
-    )) as Array<{ reliability: number }>;
-    return Number(rows[0]?.reliability ?? 0);
+    const score = REPUTATION_SCORE_SQL.replace(new RegExp(`\\b${column}\\b`, 'g'), `(${column} + 1)`);
+    const rows = rowsOf(await em.query(`UPDATE scheduler.node_reputation SET ${column} = ${column} + 1, score = ${score}, updated_at = now() WHERE node_id = $1 RETURNING score`, [nodeId])) as Array<{ score: number }>;
+    const reliability = Number(rows[0]?.score ?? INITIAL_RELIABILITY);
+    await em.query(`UPDATE scheduler.nodes SET reliability = $2 WHERE id = $1`, [nodeId, reliability]);
+    return reliability;
   }
 
   findReputation(nodeId: string): Promise<NodeReputationEntity | null> {
