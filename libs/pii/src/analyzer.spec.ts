@@ -130,3 +130,32 @@ describe('PiiAnalyzer', () => {
     expect(() => new PiiAnalyzer({ deny: [{ value: ' ', entity: 'PERSON' }] })).toThrow(PiiError);
   });
 });
+
+describe('phone next to an SSN', () => {
+  const pick = (text: string): [PiiEntity, string][] => found(text).map((f) => [f.entity, f.value]);
+
+  it('labels the SSN after a phone number as US_SSN, not PHONE', () => {
+    expect(pick('Please call +1 415-555-0110. SSN 536-22-8210.')).toEqual([
+      ['PHONE', '+1 415-555-0110'],
+      ['US_SSN', '536-22-8210'],
+    ]);
+  });
+
+  it('does not let one phone-shaped run swallow the SSN that follows it', () => {
+    expect(pick('call +1 415-555-0110 536-22-8210 is my social security number')).toEqual([
+      ['PHONE', '+1 415-555-0110'],
+      ['US_SSN', '536-22-8210'],
+    ]);
+  });
+
+  it('still reports a ddd-dd-dddd number as PHONE when it is written as an international number', () => {
+    expect(pick('call +49 301-23-4567 today')).toEqual([['PHONE', '+49 301-23-4567']]);
+  });
+});
+
+describe('context words are whole words found in one pass', () => {
+  it('boosts with a word of a multi-word phrase and ignores the same letters inside a longer word', () => {
+    expect(found('date of birth: 12/03/1981').map((f) => f.entity)).toEqual(['DATE_OF_BIRTH']);
+    expect(found('republication 12/03/1981')).toEqual([]);
+  });
+});

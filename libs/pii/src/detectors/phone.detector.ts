@@ -8,6 +8,20 @@ const PHONE_RE =
 const DATE_LIKE_RE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 const DATE_PREFIX_RE = /^(?:19|20)\d{2}-\d{2}-\d{2}/;
 const EXT_RE = /[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$/i;
+const SSN_LAYOUT_RE = /^\d{3}([- ])\d{2}\1\d{4}$/;
+const TRAILING_SEPARATORS_RE = /[ .(-]+$/;
+
+/** Offset of the last digit group of a phone-shaped run (the group and the separators before it go). */
+function lastGroupStart(raw: string): number {
+  let i = raw.length;
+  while (i > 0 && !isDigit(raw.charCodeAt(i - 1))) i--;
+  while (i > 0 && isDigit(raw.charCodeAt(i - 1))) i--;
+  return i;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 export class PhoneDetector implements Detector {
   readonly name = 'phone';
@@ -17,46 +31,73 @@ export class PhoneDetector implements Detector {
   constructor(private readonly regions: readonly CountryCode[]) {}
 
   detect(text: string, out: Candidate[]): void {
-    const claimedFrom = 0;
     eachMatch(PHONE_RE, text, (m) => {
-      const raw = m[0];
-      let digitCount = 0;
-      for (let i = 0; i < raw.length; i++) {
-        const c = raw.charCodeAt(i);
-        if (c >= 48 && c <= 57) digitCount++;
+      // A run of groups may hold a phone number and what follows it ("+1 415-555-0110 536-22-8210"): when the
+      // whole run is no phone number, drop trailing groups (a few times) instead of losing the number.
+      let raw = m[0];
+      // A shape-only reading of the whole run is kept only if no shorter prefix parses as a number.
+      let fallback: Candidate | undefined;
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const verdict = this.candidate(m.index, raw, out);
+        if (verdict === 'done') break;
+        if (typeof verdict === 'object') {
+          if (!verdict.reason.startsWith('phone:shape')) {
+            out.push(verdict);
+            return;
+          }
+          fallback ??= verdict;
+        }
+        const cut = lastGroupStart(raw);
+        if (cut <= 0) break;
+        raw = raw.slice(0, cut).replace(TRAILING_SEPARATORS_RE, '');
       }
-      // E.164 allows at most 15 digits.
-      if (digitCount < 7 || digitCount > 15) return;
-      if (DATE_LIKE_RE.test(raw) || DATE_PREFIX_RE.test(raw)) return;
-      // A checksum-validated number (card, IBAN) already claims this span: skip the costly phone parse.
-      const start = m.index;
-      const end = start + raw.length;
-      for (let i = claimedFrom; i < out.length; i++) {
-        const c = out[i]!;
-        if (c.score >= 0.8 && c.start <= start && c.end >= end) return;
-      }
-      const body = raw.replace(EXT_RE, '');
-      const grouped = /[ .()-]/.test(body);
-      const international = body.startsWith('+') || body.startsWith('00');
-      const verdict = this.judge(body, international);
-      let score: number;
-      let reason: string;
-      const groups = body.split(/[ .()-]+/).filter((g) => g.length > 0).length;
-      if (verdict.valid) {
-        // Two bare digit groups ("3747 3911") are as often house numbers or postcodes as phone numbers.
-        score = international || body.includes('(') || groups >= 3 ? 0.7 : 0.45;
-        reason = `phone:valid_${verdict.region.toLowerCase()}`;
-      } else if (verdict.possible) {
-        score = grouped ? 0.5 : 0.3;
-        reason = `phone:possible_${verdict.region.toLowerCase()}`;
-      } else if (grouped && digitCount <= 15 && body.replace(/[^ .()-]/g, '').length >= 1) {
-        score = 0.25;
-        reason = 'phone:shape';
-      } else {
-        return;
-      }
-      out.push({ entity: 'PHONE', start: m.index, end: m.index + raw.length, score, reason });
+      if (fallback) out.push(fallback);
     });
+  }
+
+  /** Judges one span: a candidate, 'retry' when only a shorter prefix may be a number, 'done' when none is. */
+  private candidate(start: number, raw: string, out: readonly Candidate[]): Candidate | 'done' | 'retry' {
+    let digitCount = 0;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c >= 48 && c <= 57) digitCount++;
+    }
+    if (digitCount < 7) return 'done';
+    // E.164 allows at most 15 digits.
+    if (digitCount > 15) return 'retry';
+    if (DATE_LIKE_RE.test(raw) || DATE_PREFIX_RE.test(raw)) return 'done';
+    // A checksum-validated number (card, IBAN) already claims this span: skip the costly phone parse.
+    const end = start + raw.length;
+    for (const c of out) {
+      if (c.score >= 0.8 && c.start <= start && c.end >= end) return 'done';
+    }
+    const body = raw.replace(EXT_RE, '');
+    const grouped = /[ .()-]/.test(body);
+    const international = body.startsWith('+') || body.startsWith('00');
+    const verdict = this.judge(body, international);
+    let score: number;
+    let reason: string;
+    const groups = body.split(/[ .()-]+/).filter((g) => g.length > 0).length;
+    if (verdict.valid) {
+      // Two bare digit groups ("3747 3911") are as often house numbers or postcodes as phone numbers.
+      score = international || body.includes('(') || groups >= 3 ? 0.7 : 0.45;
+      reason = `phone:valid_${verdict.region.toLowerCase()}`;
+    } else if (verdict.possible) {
+      score = grouped ? 0.5 : 0.3;
+      reason = `phone:possible_${verdict.region.toLowerCase()}`;
+    } else if (grouped && body.replace(/[^ .()-]/g, '').length >= 1) {
+      score = 0.25;
+      reason = 'phone:shape';
+    } else {
+      return groups > 2 ? 'retry' : 'done';
+    }
+    // ddd-dd-dddd is the US SSN layout, not a phone grouping anywhere: without a "+" it stays below the SSN
+    // reading, so a phone context word further away ("call ... SSN 536-22-8210") cannot take it over.
+    if (!international && SSN_LAYOUT_RE.test(body)) {
+      score = Math.min(score, 0.2);
+      reason += '+ssn_layout';
+    }
+    return { entity: 'PHONE', start, end, score, reason };
   }
 
   private judge(body: string, international: boolean): { valid: boolean; possible: boolean; region: string } {
