@@ -4,6 +4,7 @@ import { registerAttest } from './commands/attest.command.js';
 import { registerAudit } from './commands/audit.command.js';
 import { registerDatasets } from './commands/datasets.command.js';
 import { registerPii } from './commands/pii.command.js';
+import { registerJobs } from './commands/jobs.command.js';
 import { registerStart } from './commands/start.command.js';
 import { registerToken } from './commands/token.command.js';
 
@@ -16,6 +17,7 @@ program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerStart(program);
 registerToken(program);
 registerAudit(program);
+registerJobs(program);
 registerDatasets(program);
 registerPii(program);
 registerAttest(program);
