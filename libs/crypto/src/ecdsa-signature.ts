@@ -76,13 +76,35 @@ export function ecdsaDerToP1363(der: Uint8Array, curve: EcCurve): Uint8Array | n
   return out;
 }
 
+const ORDER_BYTES: Readonly<Record<EcCurve, Uint8Array>> = {
+  'P-256': bigIntToFixed(EC_CURVES['P-256'].order, 32),
+  'P-384': bigIntToFixed(EC_CURVES['P-384'].order, 48),
+};
+
+/** 0 < v < n for a fixed-width big-endian v (byte comparison; this runs on every verify). */
+function fixedInRange(v: Uint8Array, order: Uint8Array): boolean {
+  let nonZero = false;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== 0) {
+      nonZero = true;
+      break;
+    }
+  }
+  if (!nonZero) return false;
+  for (let i = 0; i < v.length; i++) {
+    const a = v[i]!;
+    const b = order[i]!;
+    if (a !== b) return a < b;
+  }
+  return false; // v == n
+}
+
 /** Checks width and that r and s are in [1, n-1]; returns the signature unchanged or null. */
 export function checkP1363(signature: Uint8Array, curve: EcCurve): Uint8Array | null {
-  const { size, order } = EC_CURVES[curve];
+  const { size } = EC_CURVES[curve];
   if (signature.length !== 2 * size) return null;
-  const r = bytesToBigInt(signature.subarray(0, size));
-  const s = bytesToBigInt(signature.subarray(size));
-  return inRange(r, order) && inRange(s, order) ? signature : null;
+  const order = ORDER_BYTES[curve];
+  return fixedInRange(signature.subarray(0, size), order) && fixedInRange(signature.subarray(size), order) ? signature : null;
 }
 
 /** Little-endian integer (as SEV-SNP stores r and s) → fixed-width big-endian; null if it does not fit. */
@@ -90,5 +112,33 @@ export function littleEndianToFixedBigEndian(le: Uint8Array, size: number): Uint
   for (let i = size; i < le.length; i++) if (le[i] !== 0) return null;
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[size - 1 - i] = le[i] ?? 0;
+  return out;
+}
+
+/** DER INTEGER of a big-endian unsigned magnitude: leading zeros dropped, one 0x00 added when the top bit is set. */
+function derUnsigned(v: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < v.length - 1 && v[i] === 0) i++;
+  const pad = (v[i]! & 0x80) !== 0 ? 1 : 0;
+  const out = new Uint8Array(2 + pad + v.length - i);
+  out[0] = 0x02;
+  out[1] = pad + v.length - i;
+  out.set(v.subarray(i), 2 + pad);
+  return out;
+}
+
+/**
+ * IEEE P1363 r‖s → the canonical DER ECDSA-Sig-Value (P-256/P-384 signatures always fit a short-form length).
+ * The caller checks the P1363 form first (`checkP1363`).
+ */
+export function ecdsaP1363ToDer(signature: Uint8Array): Uint8Array {
+  const half = signature.length / 2;
+  const r = derUnsigned(signature.subarray(0, half));
+  const s = derUnsigned(signature.subarray(half));
+  const out = new Uint8Array(2 + r.length + s.length);
+  out[0] = 0x30;
+  out[1] = r.length + s.length;
+  out.set(r, 2);
+  out.set(s, 2 + r.length);
   return out;
 }

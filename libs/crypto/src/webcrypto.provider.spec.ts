@@ -6,7 +6,7 @@ import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 import { concatBytes, fromHex, toHex } from './bytes.js';
 import { CryptoError } from './crypto.error.js';
 import type { EcCurve, HashAlgorithm } from './crypto-provider.js';
-import { ecdsaDerToP1363, littleEndianToFixedBigEndian } from './ecdsa-signature.js';
+import { ecdsaDerToP1363, ecdsaP1363ToDer, littleEndianToFixedBigEndian } from './ecdsa-signature.js';
 import { AES_GCM_MAX_IV_BYTES, WebCryptoProvider } from './webcrypto.provider.js';
 
 const FIXTURES = new URL('../../../test/fixtures/wycheproof/', import.meta.url);
@@ -190,11 +190,11 @@ describe('WebCryptoProvider behaviour', () => {
     await expect(provider.verifyEcdsa({ ...req, publicKey: { jwk } })).resolves.toBe(true);
     await expect(provider.verifyEcdsa({ ...req, curve: 'P-384', hash: 'SHA-384', publicKey: { spki } })).rejects.toMatchObject({ code: 'key_invalid' });
     const point = spki.slice(-65);
-    point[64] ^= 1; // y no longer on the curve
+    point[64]! ^= 1; // y no longer on the curve
     await expect(provider.verifyEcdsa({ ...req, publicKey: { point } })).rejects.toMatchObject({ code: 'key_invalid' });
     await expect(provider.verifyEcdsa({ ...req, publicKey: { jwk: { ...jwk, x: 'AA' } } })).rejects.toMatchObject({ code: 'key_invalid' });
     const flipped = signature.slice();
-    flipped[5] ^= 1;
+    flipped[5]! ^= 1;
     await expect(provider.verifyEcdsa({ ...req, signature: flipped, publicKey: { spki } })).resolves.toBe(false);
   });
 
@@ -229,6 +229,21 @@ describe('WebCryptoProvider behaviour', () => {
     expect(ecdsaDerToP1363(fromHex('308106020101020101'), 'P-256')).toBeNull(); // long-form length
     expect(ecdsaDerToP1363(fromHex('300702020001020101'), 'P-256')).toBeNull(); // padded integer
     expect(ecdsaDerToP1363(fromHex('300602010102010100'), 'P-256')).toBeNull(); // trailing byte
+  });
+
+  it('P1363 → DER is the exact inverse of the strict DER parser (leading zeros, high bits, both curves)', () => {
+    for (const size of [32, 48]) {
+      const curve = size === 32 ? 'P-256' : 'P-384';
+      for (const [r0, s0, zeros] of [[0x7f, 0x80, 0], [0x80, 0x01, 0], [0x00, 0x00, 1], [0x00, 0xff, 3], [0x12, 0x00, 5]] as const) {
+        const sig = new Uint8Array(2 * size).fill(0x5a);
+        sig.fill(0, 0, zeros);
+        sig[zeros] = r0 || 0x01;
+        sig.fill(0, size, size + zeros);
+        sig[size + zeros] = s0 || 0x01;
+        const der = ecdsaP1363ToDer(sig);
+        expect(toHex(ecdsaDerToP1363(der, curve)!)).toBe(toHex(sig));
+      }
+    }
   });
 
   it('converts little-endian r/s to big-endian and refuses values wider than the curve', () => {

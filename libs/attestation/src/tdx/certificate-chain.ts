@@ -11,6 +11,25 @@ export interface ChainOptions {
   readonly requireCrls: boolean;
   /** Names the chain in errors (`pck`, `tcbInfoIssuer`, …). */
   readonly what: string;
+  /** Links already verified, by object identity (parsed certificates and CRLs come from a content cache). */
+  readonly links?: LinkMemo;
+}
+
+/**
+ * Remembers (signed object, signer) pairs whose signature verified. Keys are object identities: a parsed
+ * certificate or CRL is immutable and the content cache hands out the same object for the same bytes, so a hit
+ * means the very bytes that verified before. Validity, pinning and revocation are still checked on every call.
+ */
+export class LinkMemo {
+  private readonly links = new WeakMap<object, WeakSet<object>>();
+  has(signed: object, signer: object): boolean {
+    return this.links.get(signed)?.has(signer) ?? false;
+  }
+  add(signed: object, signer: object): void {
+    let set = this.links.get(signed);
+    if (!set) this.links.set(signed, (set = new WeakSet()));
+    set.add(signer);
+  }
 }
 
 export interface VerifiedChain {
@@ -23,19 +42,27 @@ function isSelfIssued(cert: ParsedCertificate): boolean {
   return sameBytes(cert.issuer, cert.subject);
 }
 
-function signedBy(crypto: TdxCrypto, child: { tbs: Uint8Array; signature: Uint8Array; signatureHash: 'sha256' | 'sha384' }, issuer: ParsedCertificate): boolean {
-  return crypto.verifyEcdsa(issuer.spki, child.signatureHash, child.tbs, child.signature, 'der');
+async function signedBy(
+  crypto: TdxCrypto,
+  child: { tbs: Uint8Array; signature: Uint8Array; signatureHash: 'sha256' | 'sha384' },
+  issuer: ParsedCertificate,
+  links: LinkMemo | undefined,
+): Promise<boolean> {
+  if (links?.has(child, issuer)) return true;
+  const ok = await crypto.verifyEcdsa(issuer.spki, child.signatureHash, child.tbs, child.signature, 'der');
+  if (ok) links?.add(child, issuer);
+  return ok;
 }
 
 /**
  * Checks leaf → … → trusted root: names link, every signature verifies, issuers are CAs, every certificate is
  * valid at `at`, and none is revoked (as of `at`) by a CRL that is itself signed by its issuer and current at `at`.
  */
-export function verifyCertificateChain(
+export async function verifyCertificateChain(
   chain: readonly ParsedCertificate[],
   options: ChainOptions,
   crypto: TdxCrypto,
-): VerifiedChain {
+): Promise<VerifiedChain> {
   const { what } = options;
   if (chain.length === 0) throw new AttestationError('certificate_chain_incomplete', 'certificate chain is empty', what);
   const path: ParsedCertificate[] = [];
@@ -47,7 +74,7 @@ export function verifyCertificateChain(
       if (!options.trustedRoots.some((root) => sameBytes(root.der, cert.der))) {
         throw new AttestationError('certificate_untrusted_root', 'certificate chain ends in an untrusted root', what);
       }
-      if (!signedBy(crypto, cert, cert)) {
+      if (!(await signedBy(crypto, cert, cert, options.links))) {
         throw new AttestationError('certificate_chain_invalid', 'root certificate signature is invalid', what);
       }
       anchored = true;
@@ -70,7 +97,7 @@ export function verifyCertificateChain(
       anchored = true;
     }
     if (!issuer.isCa) throw new AttestationError('certificate_chain_invalid', 'issuer is not a CA', what, `link ${i}`);
-    if (!signedBy(crypto, cert, issuer)) {
+    if (!(await signedBy(crypto, cert, issuer, options.links))) {
       throw new AttestationError('certificate_chain_invalid', 'certificate signature is invalid', what, `link ${i}`);
     }
   }
@@ -94,7 +121,7 @@ export function verifyCertificateChain(
       }
       continue;
     }
-    if (!signedBy(crypto, crl, issuer)) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
+    if (!(await signedBy(crypto, crl, issuer, options.links))) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
     if (at < crl.thisUpdate.getTime() || (crl.nextUpdate && at > crl.nextUpdate.getTime())) {
       throw new AttestationError('crl_expired', 'CRL is not current at the requested time', what, issuer.subjectCommonName);
     }

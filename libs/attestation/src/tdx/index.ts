@@ -8,5 +8,4 @@ export { TCB_STATUSES } from './tdx-collateral.js';
 export type { TcbStatus, TdxTcbInfo, TdQeIdentity } from './tdx-collateral.js';
 export type { TdxTcbEvaluation, TcbLevelMatch } from './tcb-status.js';
 export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './intel-roots.js';
-export { NodeTdxCrypto } from './tdx-crypto.js';
-export type { TdxCrypto } from './tdx-crypto.js';
+export { TdxCrypto } from './tdx-crypto.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AttestationError } from '../attestation.error.js';
 import type { ParsedCertificate } from './certificate.js';
-import { verifyCertificateChain } from './certificate-chain.js';
+import { verifyCertificateChain, type LinkMemo } from './certificate-chain.js';
 import type { ParsedCrl } from './crl.js';
 import { readSignedJson } from './signed-json.js';
 import type { TdxCrypto } from './tdx-crypto.js';
@@ -82,21 +82,33 @@ export interface CollateralContext {
   readonly requireCrls: boolean;
   /** Remembers parsed bodies by content digest so repeated collateral is not re-parsed (checks still run). */
   readonly parsed?: ContentCache;
+  readonly links?: LinkMemo;
 }
 
-/** Bounded cache of parse results keyed by kind + SHA-256 of the input bytes. */
+/**
+ * Bounded cache of parse results keyed by kind + the exact input bytes: entries are found by kind and length and
+ * matched by byte comparison (a memcmp, cheaper than hashing or encoding the input on every lookup). Values keep
+ * their identity across calls, which lets the chain code remember verified links per object.
+ */
 export class ContentCache {
-  private readonly entries = new Map<string, unknown>();
-  constructor(
-    private readonly sha256: (data: Uint8Array) => Uint8Array,
-    private readonly limit = 256,
-  ) {}
+  private readonly buckets = new Map<string, { bytes: Buffer; value: unknown }[]>();
+  private size = 0;
+  constructor(private readonly limit = 256) {}
   get<T>(kind: string, bytes: Uint8Array, make: () => T): T {
-    const key = `${kind}:${Buffer.from(this.sha256(bytes)).toString('base64')}`;
-    if (this.entries.has(key)) return this.entries.get(key) as T;
+    const key = `${kind}:${bytes.length}`;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bucket = this.buckets.get(key);
+    if (bucket) for (const entry of bucket) if (entry.bytes.equals(view)) return entry.value as T;
     const value = make();
-    if (this.entries.size >= this.limit) this.entries.clear();
-    this.entries.set(key, value);
+    if (this.size >= this.limit) {
+      this.buckets.clear();
+      this.size = 0;
+    }
+    const entry = { bytes: Buffer.from(view), value }; // a copy: callers may reuse their buffer
+    const list = this.buckets.get(key);
+    if (list) list.push(entry);
+    else this.buckets.set(key, [entry]);
+    this.size++;
     return value;
   }
 }
@@ -104,30 +116,33 @@ export class ContentCache {
 /** The signer Intel uses for TCB info and QE identity. */
 const TCB_SIGNER_CN = 'Intel SGX TCB Signing';
 
-function verifySigned<T>(
+async function verifySigned<T>(
   kind: 'tcbInfo' | 'qeIdentity',
   body: Uint8Array,
   issuerChain: readonly ParsedCertificate[],
   schema: z.ZodType<T>,
   context: CollateralContext,
   crypto: TdxCrypto,
-): T & { issueDate: string; nextUpdate: string } {
+): Promise<T & { issueDate: string; nextUpdate: string }> {
   const read = (): { signed: ReturnType<typeof readSignedJson>; parsed: ReturnType<typeof schema.safeParse> } => {
     const signed = readSignedJson(body, kind === 'tcbInfo' ? 'tcbInfo' : 'enclaveIdentity', kind);
     return { signed, parsed: schema.safeParse(signed.value) };
   };
   const { signed, parsed } = context.parsed ? context.parsed.get(kind, body, read) : read();
-  const chain = verifyCertificateChain(
+  const chain = await verifyCertificateChain(
     issuerChain,
-    { at: context.at, trustedRoots: context.trustedRoots, crls: context.crls, requireCrls: context.requireCrls, what: `${kind}IssuerChain` },
+    { at: context.at, trustedRoots: context.trustedRoots, crls: context.crls, requireCrls: context.requireCrls, what: `${kind}IssuerChain`, ...(context.links ? { links: context.links } : {}) },
     crypto,
   );
   const signer = chain.path[0]!;
   if (signer.subjectCommonName !== TCB_SIGNER_CN || signer.isCa) {
     throw new AttestationError('certificate_chain_invalid', 'collateral is not signed by the TCB signing certificate', kind);
   }
-  if (!crypto.verifyEcdsa(signer.spki, 'sha256', signed.signed, signed.signature, 'p1363')) {
-    throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
+  if (!context.links?.has(signed, signer)) {
+    if (!(await crypto.verifyEcdsa(signer.spki, 'sha256', signed.signed, signed.signature, 'p1363'))) {
+      throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
+    }
+    context.links?.add(signed, signer);
   }
   if (!parsed.success) {
     throw new AttestationError('collateral_invalid', 'collateral does not have the expected shape', kind, parsed.error.issues[0]?.path.join('.'));
@@ -145,7 +160,7 @@ export function verifyTcbInfo(
   issuerChain: readonly ParsedCertificate[],
   context: CollateralContext,
   crypto: TdxCrypto,
-): TdxTcbInfo {
+): Promise<TdxTcbInfo> {
   return verifySigned('tcbInfo', body, issuerChain, tdxTcbInfoSchema, context, crypto);
 }
 
@@ -154,6 +169,6 @@ export function verifyQeIdentity(
   issuerChain: readonly ParsedCertificate[],
   context: CollateralContext,
   crypto: TdxCrypto,
-): TdQeIdentity {
+): Promise<TdQeIdentity> {
   return verifySigned('qeIdentity', body, issuerChain, tdQeIdentitySchema, context, crypto);
 }

@@ -112,36 +112,43 @@ class Reader {
   }
 }
 
+/** Hex of the fields of a region, converted once (field values are slices of one string). */
+function hexFields(r: Reader, at: number, size: number, what: string): (off: number, len: number) => string {
+  const all = r.hex(at, size, what);
+  return (off, len) => all.slice(2 * off, 2 * (off + len));
+}
+
 function parseBody(r: Reader, at: number, bodyType: 'tdx10' | 'tdx15'): TdReportBody {
-  const h = (off: number, len: number, what: string): string => r.hex(at + off, len, `body.${what}`);
+  const h = hexFields(r, at, bodyType === 'tdx10' ? TD_REPORT_10_SIZE : TD_REPORT_15_SIZE, 'body');
   const base = {
     bodyType,
-    teeTcbSvn: h(0x000, 16, 'teeTcbSvn'),
-    mrSeam: h(0x010, 48, 'mrSeam'),
-    mrSignerSeam: h(0x040, 48, 'mrSignerSeam'),
-    seamAttributes: h(0x070, 8, 'seamAttributes'),
-    tdAttributes: h(0x078, 8, 'tdAttributes'),
-    xfam: h(0x080, 8, 'xfam'),
-    mrTd: h(0x088, 48, 'mrTd'),
-    mrConfigId: h(0x0b8, 48, 'mrConfigId'),
-    mrOwner: h(0x0e8, 48, 'mrOwner'),
-    mrOwnerConfig: h(0x118, 48, 'mrOwnerConfig'),
-    rtmrs: [h(0x148, 48, 'rtmr0'), h(0x178, 48, 'rtmr1'), h(0x1a8, 48, 'rtmr2'), h(0x1d8, 48, 'rtmr3')] as const,
-    reportData: h(0x208, 64, 'reportData'),
+    teeTcbSvn: h(0x000, 16),
+    mrSeam: h(0x010, 48),
+    mrSignerSeam: h(0x040, 48),
+    seamAttributes: h(0x070, 8),
+    tdAttributes: h(0x078, 8),
+    xfam: h(0x080, 8),
+    mrTd: h(0x088, 48),
+    mrConfigId: h(0x0b8, 48),
+    mrOwner: h(0x0e8, 48),
+    mrOwnerConfig: h(0x118, 48),
+    rtmrs: [h(0x148, 48), h(0x178, 48), h(0x1a8, 48), h(0x1d8, 48)] as const,
+    reportData: h(0x208, 64),
   };
   if (bodyType === 'tdx10') return base;
-  return { ...base, teeTcbSvn2: h(0x248, 16, 'teeTcbSvn2'), mrServiceTd: h(0x258, 48, 'mrServiceTd') };
+  return { ...base, teeTcbSvn2: h(0x248, 16), mrServiceTd: h(0x258, 48) };
 }
 
 function parseQeReport(raw: Uint8Array): QeReport {
   const r = new Reader(raw);
+  const h = hexFields(r, 0, 192, 'qeReport');
   return {
     raw,
-    cpuSvn: r.hex(0, 16, 'qeReport.cpuSvn'),
+    cpuSvn: h(0, 16),
     miscSelect: r.u32(16, 'qeReport.miscSelect'),
-    attributes: r.hex(48, 16, 'qeReport.attributes'),
-    mrEnclave: r.hex(64, 32, 'qeReport.mrEnclave'),
-    mrSigner: r.hex(128, 32, 'qeReport.mrSigner'),
+    attributes: h(48, 16),
+    mrEnclave: h(64, 32),
+    mrSigner: h(128, 32),
     isvProdId: r.u16(256, 'qeReport.isvProdId'),
     isvSvn: r.u16(258, 'qeReport.isvSvn'),
     reportData: r.bytesAt(320, 64, 'qeReport.reportData'),

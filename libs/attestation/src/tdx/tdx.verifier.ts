@@ -1,14 +1,15 @@
+import { WebCryptoProvider, type CryptoProvider } from '@confide/crypto';
 import { AttestationError } from '../attestation.error.js';
 import type { EvidenceVerifier, VerifiedEvidence, VerifyOptions } from '../verifier.js';
-import { certificatesFrom, fingerprintHex, parseCertificate, pemToDerList, sameBytes, type ParsedCertificate } from './certificate.js';
-import { verifyCertificateChain } from './certificate-chain.js';
+import { certificatesFrom, parseCertificate, pemToDerList, sameBytes, type ParsedCertificate } from './certificate.js';
+import { LinkMemo, verifyCertificateChain } from './certificate-chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { toHex } from './der.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-roots.js';
 import { parsePckExtensions, type PckExtensions } from './pck-extensions.js';
 import { evaluateQeIdentity, evaluateTdxTcb, type TcbLevelMatch, type TdxTcbEvaluation } from './tcb-status.js';
 import { ContentCache, verifyQeIdentity, verifyTcbInfo, type TdQeIdentity, type TdxTcbInfo } from './tdx-collateral.js';
-import { MemoizingTdxCrypto, NodeTdxCrypto, p256RawToSpki, type TdxCrypto } from './tdx-crypto.js';
+import { p256RawToSpki, TdxCrypto } from './tdx-crypto.js';
 import { CERT_DATA_PCK_CHAIN, parseTdxQuote, tdAttributesOf, type TdAttributes, type TdxQuote } from './tdx-quote.js';
 
 /** Keys of `VerifyOptions.collateral` the TDX verifier reads (names as in Intel PCS responses). */
@@ -35,7 +36,8 @@ export interface TdxVerifierConfig {
    * When false, whatever collateral is supplied is still fully checked, and what is missing is reported as unchecked.
    */
   readonly requireCollateral?: boolean;
-  readonly crypto?: TdxCrypto;
+  /** The shared crypto seam (default: a WebCryptoProvider). */
+  readonly crypto?: CryptoProvider;
 }
 
 /** Which collateral took part in the verdict (auditors need to know what was not checked). */
@@ -57,6 +59,9 @@ export interface TdxVerification {
   readonly tcbInfo: TdxTcbInfo | undefined;
   readonly qeIdentity: TdQeIdentity | undefined;
   readonly collateralChecked: TdxCollateralChecked;
+  /** SHA-256 (hex) of the quote's attestation key and of the PCK leaf certificate, for the audit record. */
+  readonly attestationKeySha256: string;
+  readonly pckCertificateSha256: string;
 }
 
 function readText(bytes: Uint8Array): string {
@@ -72,15 +77,17 @@ export class TdxVerifier implements EvidenceVerifier {
   readonly format = 'tdx' as const;
   private readonly crypto: TdxCrypto;
   /** For certificates, CRLs, collateral and QE reports, which repeat across quotes (the chain cache). */
-  private readonly certCrypto: TdxCrypto;
+  private readonly links = new LinkMemo();
+  /** Per PCK leaf (a cached object): its SGX extensions, its SHA-256, and QE report‖signature pairs that verified. */
+  private readonly perPck = new WeakMap<ParsedCertificate, { pck: PckExtensions; sha256: Promise<Uint8Array>; qeReports: Buffer[] }>();
   private readonly roots: readonly ParsedCertificate[];
   private readonly parsed: ContentCache;
   private readonly requireCollateral: boolean;
 
   constructor(config: TdxVerifierConfig = {}) {
-    this.crypto = config.crypto ?? new NodeTdxCrypto();
-    this.certCrypto = new MemoizingTdxCrypto(this.crypto);
-    this.parsed = new ContentCache((d) => this.crypto.sha256(d));
+    const provider = config.crypto ?? new WebCryptoProvider();
+    this.crypto = new TdxCrypto(provider);
+    this.parsed = new ContentCache();
     this.requireCollateral = config.requireCollateral ?? true;
     const anchors = config.trustedRoots ?? [INTEL_SGX_ROOT_CA_PEM];
     this.roots = anchors.flatMap((a) => certificatesFrom(a)).map((der, i) => parseCertificate(der, `trustedRoot[${i}]`));
@@ -88,11 +95,11 @@ export class TdxVerifier implements EvidenceVerifier {
   }
 
   async verify(evidence: Uint8Array, options: VerifyOptions): Promise<VerifiedEvidence> {
-    return toVerifiedEvidence(this.verifyQuote(evidence, options), this.crypto);
+    return toVerifiedEvidence(await this.verifyQuote(evidence, options));
   }
 
-  /** Synchronous core of `verify`, returning the full TDX view (quote, PCK extensions, TCB evaluation). */
-  verifyQuote(evidence: Uint8Array, options: VerifyOptions): TdxVerification {
+  /** The core of `verify`, returning the full TDX view (quote, PCK extensions, TCB evaluation). */
+  async verifyQuote(evidence: Uint8Array, options: VerifyOptions): Promise<TdxVerification> {
     const quote = parseTdxQuote(evidence);
     const collateral = options.collateral ?? {};
     const crls: ParsedCrl[] = [];
@@ -112,26 +119,37 @@ export class TdxVerifier implements EvidenceVerifier {
       quote.pckCertDataType === CERT_DATA_PCK_CHAIN
         ? this.parsed.get('pckChain', quote.pckCertData, () => pemToDerList(quote.pckCertData).map((der, i) => parseCertificate(der, `pck[${i}]`)))
         : (options.certificates ?? []).flatMap((c) => certificatesFrom(c)).map((der, i) => parseCertificate(der, `pck[${i}]`));
-    const chain = verifyCertificateChain(
+    const chain = await verifyCertificateChain(
       pckChain,
-      { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, what: 'pck' },
-      this.certCrypto,
+      { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, what: 'pck', links: this.links },
+      this.crypto,
     );
     const pckLeaf = chain.path[0]!;
-    const pck = this.parsed.get('pckExtensions', pckLeaf.der, () => parsePckExtensions(pckLeaf));
+    let leafInfo = this.perPck.get(pckLeaf);
+    if (!leafInfo) {
+      leafInfo = { pck: parsePckExtensions(pckLeaf), sha256: this.crypto.sha256(pckLeaf.der), qeReports: [] };
+      this.perPck.set(pckLeaf, leafInfo);
+    }
+    const pck = leafInfo.pck;
 
-    // 2. QE report signed by the PCK key.
-    if (!this.certCrypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363')) {
-      throw new AttestationError('qe_report_signature_invalid', 'QE report signature is invalid', 'qeReportSignature');
+    // 2. QE report signed by the PCK key. A QE report repeats across quotes from the same QE: a pair of exact
+    //    (report, signature) bytes that verified under this leaf verifies again.
+    const qeSigned = Buffer.concat([quote.qeReport.raw, quote.qeReportSignature]);
+    if (!leafInfo.qeReports.some((b) => b.equals(qeSigned))) {
+      if (!(await this.crypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363'))) {
+        throw new AttestationError('qe_report_signature_invalid', 'QE report signature is invalid', 'qeReportSignature');
+      }
+      if (leafInfo.qeReports.length >= 8) leafInfo.qeReports.shift();
+      leafInfo.qeReports.push(qeSigned);
     }
     // 3. The QE vouches for this attestation key: report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
-    const binding = this.crypto.sha256(Buffer.concat([quote.attestationKey, quote.qeAuthData]));
-    const expected = Buffer.concat([binding, Buffer.alloc(32)]);
-    if (!sameBytes(expected, quote.qeReport.reportData)) {
+    const binding = await this.crypto.sha256(Buffer.concat([quote.attestationKey, quote.qeAuthData]));
+    const reportData = quote.qeReport.reportData;
+    if (reportData.length !== 64 || !sameBytes(binding, reportData.subarray(0, 32)) || reportData.subarray(32).some((b) => b !== 0)) {
       throw new AttestationError('qe_report_data_mismatch', 'QE report does not bind the attestation key', 'qeReport.reportData');
     }
     // 4. Quote signature over header + body by the attestation key.
-    if (!this.crypto.verifyEcdsa(p256RawToSpki(quote.attestationKey), 'sha256', quote.signedRegion, quote.signature, 'p1363')) {
+    if (!(await this.crypto.verifyEcdsa(p256RawToSpki(quote.attestationKey), 'sha256', quote.signedRegion, quote.signature, 'p1363'))) {
       throw new AttestationError('signature_invalid', 'TDX quote signature is invalid', 'signature');
     }
     if (options.expectedReportData && !sameBytes(options.expectedReportData, Buffer.from(quote.body.reportData, 'hex'))) {
@@ -139,7 +157,7 @@ export class TdxVerifier implements EvidenceVerifier {
     }
 
     // 5. Collateral: QE identity, then TCB info.
-    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, parsed: this.parsed };
+    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, parsed: this.parsed, links: this.links };
     const issuerChainOf = (key: 'tcbInfoIssuerChain' | 'qeIdentityIssuerChain'): ParsedCertificate[] => {
       const pem = collateral[TDX_COLLATERAL_KEYS[key]] ?? collateral[TDX_COLLATERAL_KEYS.tcbInfoIssuerChain];
       if (!pem) throw new AttestationError('collateral_missing', 'collateral issuer chain is missing', key);
@@ -150,7 +168,7 @@ export class TdxVerifier implements EvidenceVerifier {
     let qeTcb: TcbLevelMatch | undefined;
     const qeIdentityBody = collateral[TDX_COLLATERAL_KEYS.qeIdentity];
     if (qeIdentityBody) {
-      qeIdentity = verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.certCrypto);
+      qeIdentity = await verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.crypto);
       qeTcb = evaluateQeIdentity(qeIdentity, quote.qeReport);
       checked.qeIdentity = true;
       if (qeTcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'quoting enclave TCB is revoked', 'qeIdentity');
@@ -162,7 +180,7 @@ export class TdxVerifier implements EvidenceVerifier {
     let tcb: TdxTcbEvaluation | undefined;
     const tcbInfoBody = collateral[TDX_COLLATERAL_KEYS.tcbInfo];
     if (tcbInfoBody) {
-      tcbInfo = verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.certCrypto);
+      tcbInfo = await verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.crypto);
       tcb = evaluateTdxTcb(tcbInfo, pck, quote.body, qeTcb);
       checked.tcbInfo = true;
       if (tcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'platform TCB is revoked', 'tcbInfo');
@@ -180,12 +198,14 @@ export class TdxVerifier implements EvidenceVerifier {
       tcbInfo,
       qeIdentity,
       collateralChecked: checked,
+      attestationKeySha256: toHex(await this.crypto.sha256(quote.attestationKey)),
+      pckCertificateSha256: toHex(await leafInfo.sha256),
     };
   }
 }
 
 /** Maps the TDX view onto the format-neutral claims every verifier returns. */
-export function toVerifiedEvidence(v: TdxVerification, crypto: TdxCrypto = new NodeTdxCrypto()): VerifiedEvidence {
+export function toVerifiedEvidence(v: TdxVerification): VerifiedEvidence {
   const { quote, pck } = v;
   const body = quote.body;
   return {
@@ -229,8 +249,8 @@ export function toVerifiedEvidence(v: TdxVerification, crypto: TdxCrypto = new N
       mrOwnerConfig: body.mrOwnerConfig,
       ...(body.mrServiceTd ? { mrServiceTd: body.mrServiceTd } : {}),
       qe: { mrSigner: quote.qeReport.mrSigner, isvProdId: quote.qeReport.isvProdId, isvSvn: quote.qeReport.isvSvn },
-      attestationKeySha256: toHex(crypto.sha256(quote.attestationKey)),
-      pckCertificateSha256: fingerprintHex(v.pckChain[0]!.der, (d) => crypto.sha256(d)),
+      attestationKeySha256: v.attestationKeySha256,
+      pckCertificateSha256: v.pckCertificateSha256,
       collateralChecked: v.collateralChecked,
       ...(v.tcbInfo ? { tcbInfo: { issueDate: v.tcbInfo.issueDate, nextUpdate: v.tcbInfo.nextUpdate } } : {}),
       ...(v.qeIdentity ? { qeIdentity: { issueDate: v.qeIdentity.issueDate, nextUpdate: v.qeIdentity.nextUpdate } } : {}),
