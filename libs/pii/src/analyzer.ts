@@ -163,15 +163,18 @@ export class PiiAnalyzer {
     if (text.length === 0) return [];
     const hint = fieldHint(options.field);
     const candidates: Candidate[] = [];
-    // One pass finds every context word (and counts digits): gates and score boosts are lookups from here on.
-    const profile = this.context.profile(text);
+    // One pass over the text finds every context word; it runs only when something needs it: a gated detector
+    // or the street finder (both only in text with digits), or several candidates asking for context.
+    const hasDigit = DIGIT_TEST_RE.test(text);
+    let profile: TextProfile | undefined;
+    const full = (): TextProfile => (profile ??= this.context.profile(text));
     let windows: readonly (readonly [number, number])[] | undefined;
     for (const detector of this.detectors) {
       const gate = detector.gatedBy;
-      if (gate !== undefined && gate !== hint && (profile.digits === 0 || (profile.mask & entityBit(gate)) === 0)) continue;
-      if (detector.needsDigits && profile.digits === 0) continue;
+      if (gate !== undefined && gate !== hint && (!hasDigit || (full().mask & entityBit(gate)) === 0)) continue;
+      if (detector.needsDigits && !hasDigit) continue;
       if (!detector.needsDigits) {
-        detector.detect(text, candidates, profile);
+        detector.detect(text, candidates, hasDigit && detector.featureWords ? full() : profile);
         continue;
       }
       windows ??= digitWindows(text);
@@ -181,7 +184,7 @@ export class PiiAnalyzer {
           continue;
         }
         const before = candidates.length;
-        detector.detect(text.slice(from, to), candidates);
+        detector.detect(text.slice(from, to), candidates, undefined, from);
         for (let i = before; i < candidates.length; i++) {
           candidates[i]!.start += from;
           candidates[i]!.end += from;
@@ -197,9 +200,18 @@ export class PiiAnalyzer {
     }
 
     const kept: Candidate[] = [];
+    // Few candidates in a long text: look at their windows only instead of the whole text.
+    const context = (c: Candidate): boolean => {
+      if (profile !== undefined || text.length <= 2 * (this.before + this.after) || candidates.length > 4) {
+        return contextNear(full(), entityBit(c.entity), c.start, c.end, this.before, this.after);
+      }
+      const from = Math.max(0, c.start - this.before);
+      const window = this.context.profile(text.slice(from, c.end + this.after));
+      return contextNear(window, entityBit(c.entity), c.start - from, c.end - from, this.before, this.after);
+    };
     for (const c of candidates) {
       if (!this.enabled.has(c.entity)) continue;
-      if (!c.contextChecked && c.score < 1) this.applyContext(profile, c, hint);
+      if (!c.contextChecked && c.score < 1) this.applyContext(c, hint, context);
       if (c.score < this.thresholds[c.entity]) continue;
       if (this.isAllowed(text.slice(c.start, c.end))) continue;
       kept.push(c);
@@ -208,10 +220,11 @@ export class PiiAnalyzer {
     return this.finalise(text, resolveOverlaps(kept));
   }
 
-  private applyContext(profile: TextProfile, c: Candidate, hint: PiiEntity | undefined): void {
+  private applyContext(c: Candidate, hint: PiiEntity | undefined, near: (c: Candidate) => boolean): void {
     const boosted = c.contextScore ?? Math.min(1, Math.max(c.score + this.boost, 0.4));
-    if (boosted <= c.score) return;
-    const found = hint === c.entity || contextNear(profile, entityBit(c.entity), c.start, c.end, this.before, this.after);
+    // A boost that cannot lift the candidate over its threshold changes nothing: skip the lookup.
+    if (boosted <= c.score || boosted < this.thresholds[c.entity]) return;
+    const found = hint === c.entity || near(c);
     if (found) {
       c.score = boosted;
       c.reason += hint === c.entity ? '+field_hint' : '+context';
@@ -250,6 +263,7 @@ export class PiiAnalyzer {
   }
 }
 
+const DIGIT_TEST_RE = /\d/;
 const WINDOW_BEFORE = 64;
 const WINDOW_AFTER = 128;
 const DIGIT_RE = /\d+/g;

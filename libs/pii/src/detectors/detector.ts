@@ -17,8 +17,11 @@ export interface Detector {
   readonly needsDigits?: boolean;
   /** Words this detector wants found by the analyzer's single pass over the text (reported in `profile`). */
   readonly featureWords?: readonly (readonly [string, number])[];
-  /** `profile` is the analyzer's one pass over this very text; absent when `text` is a window of it. */
-  detect(text: string, out: Candidate[], profile?: TextProfile): void;
+  /**
+   * `profile` is the analyzer's one pass over this very text; absent when `text` is a window of it. `offset` is
+   * where `text` starts in the analyzed string: candidates already in `out` carry offsets into that string.
+   */
+  detect(text: string, out: Candidate[], profile?: TextProfile, offset?: number): void;
 }
 
 /** Runs a global regex over text from the start, calling `fn` for each match. */

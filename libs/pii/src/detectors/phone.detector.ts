@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { Candidate } from '../entities.js';
+import type { TextProfile } from '../text/context-index.js';
 import { eachMatch, type Detector } from './detector.js';
 
 // Digits in groups separated by one space, dot, dash or parentheses, optional +CC / 00 prefix and extension.
@@ -30,7 +31,7 @@ export class PhoneDetector implements Detector {
 
   constructor(private readonly regions: readonly CountryCode[]) {}
 
-  detect(text: string, out: Candidate[]): void {
+  detect(text: string, out: Candidate[], _profile?: TextProfile, offset = 0): void {
     eachMatch(PHONE_RE, text, (m) => {
       // A run of groups may hold a phone number and what follows it ("+1 415-555-0110 536-22-8210"): when the
       // whole run is no phone number, drop trailing groups (a few times) instead of losing the number.
@@ -38,10 +39,11 @@ export class PhoneDetector implements Detector {
       // A shape-only reading of the whole run is kept only if no shorter prefix parses as a number.
       let fallback: Candidate | undefined;
       for (let attempt = 0; attempt < 4; attempt++) {
-        const verdict = this.candidate(m.index, raw, out);
+        const verdict = this.candidate(m.index, raw, out, offset);
         if (verdict === 'done') break;
         if (typeof verdict === 'object') {
-          if (!verdict.reason.startsWith('phone:shape')) {
+          // Only a run already cut back (it had more digits than E.164 allows) keeps looking for a parse.
+          if (attempt === 0 || !verdict.reason.startsWith('phone:shape')) {
             out.push(verdict);
             return;
           }
@@ -56,7 +58,7 @@ export class PhoneDetector implements Detector {
   }
 
   /** Judges one span: a candidate, 'retry' when only a shorter prefix may be a number, 'done' when none is. */
-  private candidate(start: number, raw: string, out: readonly Candidate[]): Candidate | 'done' | 'retry' {
+  private candidate(start: number, raw: string, out: readonly Candidate[], offset: number): Candidate | 'done' | 'retry' {
     let digitCount = 0;
     for (let i = 0; i < raw.length; i++) {
       const c = raw.charCodeAt(i);
@@ -69,7 +71,7 @@ export class PhoneDetector implements Detector {
     // A checksum-validated number (card, IBAN) already claims this span: skip the costly phone parse.
     const end = start + raw.length;
     for (const c of out) {
-      if (c.score >= 0.8 && c.start <= start && c.end >= end) return 'done';
+      if (c.score >= 0.8 && c.start <= start + offset && c.end >= end + offset) return 'done';
     }
     const body = raw.replace(EXT_RE, '');
     const grouped = /[ .()-]/.test(body);
@@ -89,7 +91,7 @@ export class PhoneDetector implements Detector {
       score = 0.25;
       reason = 'phone:shape';
     } else {
-      return groups > 2 ? 'retry' : 'done';
+      return 'done';
     }
     // ddd-dd-dddd is the US SSN layout, not a phone grouping anywhere: without a "+" it stays below the SSN
     // reading, so a phone context word further away ("call ... SSN 536-22-8210") cannot take it over.
