@@ -20,6 +20,11 @@ export const FHE_ERROR_CODES = [
   'galois_key_missing',
   'sigmoid_range_exceeded',
   'session_disposed',
+  'label_missing',
+  'label_not_binary',
+  'split_too_small',
+  'refresh_refused',
+  'training_aborted',
 ] as const;
 export type FheErrorCode = (typeof FHE_ERROR_CODES)[number];
 

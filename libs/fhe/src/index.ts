@@ -52,3 +52,25 @@ export {
   type FeatureDefinition,
   type FeatureRow,
 } from './features/feature-definition.js';
+export { decodeCiphertextList, encodeCiphertextList } from './training/ciphertext-list.js';
+export {
+  FHE_LOGREG_TRAINER,
+  FHE_LOGREG_WEIGHTS_FORMAT,
+  FheLogRegTrainer,
+  type FheLogRegInput,
+  type FheLogRegOptions,
+  type FheRefresh,
+  type FheRefreshRequest,
+} from './training/fhe-logreg.trainer.js';
+export {
+  DEFAULT_HOLDOUT_FRACTION,
+  encryptFheDataset,
+  isHoldoutRow,
+  prepareFheDataset,
+  type EncryptedFheDataset,
+  type FheDatasetSpec,
+  type FheLabelMapping,
+  type FheSplit,
+  type PreparedFheDataset,
+} from './dataset/fhe-dataset.builder.js';
+export { loanApplications, type LoanApplication } from './dataset/loan-applications.js';
