@@ -3,7 +3,8 @@
  * numeric columns (income log-normal, debt ratio tied to income, late payments Poisson-like), a name and an email
  * column that carry PII but no signal, and a `defaulted` label drawn from a logistic model of the columns plus noise.
  */
-export interface LoanApplication {
+// A type alias (not an interface) so rows are assignable to FeatureRow's index signature.
+export type LoanApplication = {
   readonly name: string;
   readonly email: string;
   readonly age: number;
@@ -13,7 +14,7 @@ export interface LoanApplication {
   readonly tenure_months: number;
   readonly credit_lines: number;
   readonly defaulted: 'yes' | 'no';
-}
+};
 
 const FIRST = ['maria', 'james', 'wei', 'fatima', 'olga', 'carlos', 'aisha', 'liam', 'sofia', 'kenji', 'noah', 'amara'];
 const LAST = ['garcia', 'smith', 'chen', 'khan', 'ivanova', 'lopez', 'okafor', 'murphy', 'rossi', 'tanaka', 'meyer', 'diallo'];
