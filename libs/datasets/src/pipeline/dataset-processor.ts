@@ -80,6 +80,14 @@ interface Acc {
   hash: string;
 }
 
+/** A string inside a parsed record: the object or array holding it, its key, its field path and its text. */
+interface FieldRef {
+  holder: object;
+  key: string | number;
+  field: string;
+  text: string;
+}
+
 const SKIP_KEYS = new Set(['role', 'type', 'tool_call_id', 'weight']);
 const MAX_FIELD_PATHS = 10_000;
 const MAX_DUPLICATE_TRACKING = 4_000_000;
@@ -161,8 +169,9 @@ export class DatasetProcessor {
   }
 
   async *process(source: ByteChunks): AsyncGenerator<Buffer> {
-    const lines = this.#track(splitLines(source, this.o.maxLineBytes ?? 4 * 1024 * 1024));
-    if (this.o.format === 'csv') yield* this.#csv(lines);
+    const lines = splitLines(source, this.o.maxLineBytes ?? 4 * 1024 * 1024);
+    // JSONL tracks each line in its own loop (one async hop per line, not two); the CSV parser consumes lines.
+    if (this.o.format === 'csv') yield* this.#csv(this.#track(lines));
     else yield* this.#jsonl(lines);
     this.#finish();
     // Leftover canaries (datasets shorter than the spread) go at the end.
@@ -177,23 +186,31 @@ export class DatasetProcessor {
   }
 
   #plantedCanaries = 0;
+  readonly #batch: FieldRef[] = [];
+  readonly #paths = new Map<string, Map<string | number, string>>();
+  readonly #lastByField = new Map<string, { text: string; findings: readonly PiiFinding[] }>();
   #csvHeader: string[] | undefined;
 
   async *#track(lines: AsyncGenerator<DecodedLine>): AsyncGenerator<DecodedLine> {
     for await (const l of lines) {
-      this.report.lines = l.line;
-      this.report.bytes += l.bytes;
-      if (l.bomStripped) this.#issue(issue('bom_stripped', 1));
-      if (l.terminated) {
-        if (l.crlf) this.#crlf++;
-        else this.#lf++;
-      }
+      this.#trackLine(l);
       yield l;
+    }
+  }
+
+  #trackLine(l: DecodedLine): void {
+    this.report.lines = l.line;
+    this.report.bytes += l.bytes;
+    if (l.bomStripped) this.#issue(issue('bom_stripped', 1));
+    if (l.terminated) {
+      if (l.crlf) this.#crlf++;
+      else this.#lf++;
     }
   }
 
   async *#jsonl(lines: AsyncIterable<DecodedLine>): AsyncGenerator<Buffer> {
     for await (const l of lines) {
+      this.#trackLine(l);
       if (l.problem) {
         this.#recordFailed([issue(l.problem, l.line)]);
         continue;
@@ -226,10 +243,9 @@ export class DatasetProcessor {
       this.#checkDuplicate(l.text, l.line);
       this.#acceptRecord();
       if (this.#fatal && !this.o.skipInvalid) continue;
-      let any = false;
-      const protectedValue = this.#protectJson(value, '', (hit) => (any ||= hit));
-      if (any) this.#recordsWithFindings++;
-      this.#write(JSON.stringify(protectedValue));
+      // The parsed value is ours: its strings are scanned as one batch and replaced in place.
+      if (this.#protectRecord(value)) this.#recordsWithFindings++;
+      this.#write(JSON.stringify(value));
       const chunk = this.#maybeDrain();
       if (chunk) yield chunk;
     }
@@ -297,21 +313,87 @@ export class DatasetProcessor {
     return true;
   }
 
-  #protectJson(value: unknown, path: string, hit: (h: boolean) => void): unknown {
-    if (typeof value === 'string') {
-      const p = this.#protectText(value, path);
-      hit(p.hit);
-      return p.text;
+  /** Scans every string of a parsed JSONL record in one batch and replaces findings in place; true on any. */
+  #protectRecord(value: unknown): boolean {
+    const batch = this.#batch;
+    batch.length = 0;
+    this.#collect(value, '', batch);
+    if (batch.length === 0) return false;
+    const found = this.#analyzeBatch(batch);
+    let any = false;
+    for (let i = 0; i < batch.length; i++) {
+      const findings = found[i]!;
+      if (findings.length === 0) continue;
+      const f = batch[i]!;
+      any = true;
+      for (const x of findings) this.#accumulate(f.field, x, f.text);
+      (f.holder as Record<string | number, unknown>)[f.key] = this.#protector.protect(f.text, findings);
     }
-    if (Array.isArray(value)) return value.map((v, i) => this.#protectJson(v, `${path}[${i}]`, hit));
-    if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        out[k] = SKIP_KEYS.has(k) ? v : this.#protectJson(v, path === '' ? k : `${path}.${k}`, hit);
+    return any;
+  }
+
+  /** Non-empty strings of a record with where they sit; skips the keys that hold no free text. */
+  #collect(value: unknown, path: string, out: FieldRef[]): void {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === 'string') {
+          if (v.length > 0) out.push({ holder: value, key: i, field: this.#childPath(path, i), text: v });
+        } else if (v !== null && typeof v === 'object') this.#collect(v, this.#childPath(path, i), out);
       }
-      return out;
+    } else if (value !== null && typeof value === 'object') {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k) || SKIP_KEYS.has(k)) continue;
+        const v: unknown = (value as Record<string, unknown>)[k];
+        if (typeof v === 'string') {
+          if (v.length > 0) out.push({ holder: value, key: k, field: this.#childPath(path, k), text: v });
+        } else if (v !== null && typeof v === 'object') this.#collect(v, this.#childPath(path, k), out);
+      }
     }
-    return value;
+  }
+
+  /** Field paths repeat in every record: built once (`messages[2].content`), bounded like the report. */
+  #childPath(parent: string, key: string | number): string {
+    let children = this.#paths.get(parent);
+    if (!children) {
+      if (this.#paths.size >= MAX_FIELD_PATHS) return typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
+      children = new Map();
+      this.#paths.set(parent, children);
+    }
+    let path = children.get(key);
+    if (path === undefined) {
+      path = typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
+      if (children.size < 1000) children.set(key, path);
+    }
+    return path;
+  }
+
+  /**
+   * One analyzer call for the record's fields. A field whose text equals the one it held in the previous record
+   * (a fixed system prompt, a template) reuses that record's findings instead of being scanned again.
+   */
+  #analyzeBatch(batch: readonly FieldRef[]): readonly (readonly PiiFinding[])[] {
+    const out: (readonly PiiFinding[])[] = new Array(batch.length);
+    const todo: FieldRef[] = [];
+    const todoAt: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      const last = this.#lastByField.get(f.field);
+      if (last !== undefined && last.text === f.text) out[i] = last.findings;
+      else {
+        todo.push(f);
+        todoAt.push(i);
+      }
+    }
+    if (todo.length > 0) {
+      const found = this.#analyzer.analyzeFields(todo);
+      for (let j = 0; j < todo.length; j++) {
+        const f = todo[j]!;
+        out[todoAt[j]!] = found[j]!;
+        if (this.#lastByField.size < MAX_FIELD_PATHS || this.#lastByField.has(f.field)) this.#lastByField.set(f.field, { text: f.text, findings: found[j]! });
+      }
+    }
+    return out;
   }
 
   #protectText(text: string, field: string): { text: string; hit: boolean } {

@@ -127,6 +127,17 @@ export class SecretDetector implements Detector {
   }
 
   private assignments(text: string, offset: number, out: Candidate[]): void {
+    // Every assignment has ':' or '=' (the leading identifier scan is the costly part: skip it in prose).
+    if (text.indexOf('=') >= 0 || text.indexOf(':') >= 0) this.assignmentMatches(text, offset, out);
+    eachMatch(PROSE_RE, text, (m) => {
+      const value = m[1];
+      if (value === undefined || PLACEHOLDER_RE.test(value)) return;
+      const start = offset + m.index + m[0].length - value.length;
+      out.push({ entity: 'SECRET', start, end: start + value.length, score: 0.7, reason: 'secret:password_prose' });
+    });
+  }
+
+  private assignmentMatches(text: string, offset: number, out: Candidate[]): void {
     eachMatch(ASSIGNMENT_RE, text, (m) => {
       const value = m[2] ?? m[3] ?? m[4];
       if (value === undefined || PLACEHOLDER_RE.test(value.trim())) return;
@@ -142,12 +153,6 @@ export class SecretDetector implements Detector {
         score: isPassword ? 0.8 : 0.75,
         reason: isPassword ? 'secret:password_assignment' : 'secret:key_assignment',
       });
-    });
-    eachMatch(PROSE_RE, text, (m) => {
-      const value = m[1];
-      if (value === undefined || PLACEHOLDER_RE.test(value)) return;
-      const start = offset + m.index + m[0].length - value.length;
-      out.push({ entity: 'SECRET', start, end: start + value.length, score: 0.7, reason: 'secret:password_prose' });
     });
   }
 }
