@@ -66,6 +66,14 @@ export interface CryptoProvider {
   exportPublicJwk(key: CryptoKey): Promise<JsonWebKey>;
   /** The raw shared secret (x coordinate). Throws `key_invalid` for a point not on the curve. */
   deriveEcdhSecret(privateKey: CryptoKey, publicKey: EcPublicKeyInput): Promise<Uint8Array>;
+  /**
+   * Ephemeral-static ECDH (JOSE ECDH-ES): a fresh key pair on `curve`, agreed with `peer`. Returns the ephemeral
+   * public JWK and the raw shared secret; the ephemeral private key never leaves the provider and is dropped.
+   * Throws `key_invalid` for a peer key that is not a point on `curve`.
+   */
+  ecdhEphemeral(curve: EcCurve, peer: EcPublicKeyInput): Promise<{ publicJwk: JsonWebKey; secret: Uint8Array }>;
+  /** RFC 3394 AES key wrap (JOSE A128KW/A192KW/A256KW) of `key` (a multiple of 8 bytes, at least 16) under `kek`. */
+  aesKeyWrap(kek: Uint8Array, key: Uint8Array): Promise<Uint8Array>;
 
   importAesKey(raw: Uint8Array, extractable?: boolean): Promise<CryptoKey>;
   /** Returns ciphertext‖tag. */

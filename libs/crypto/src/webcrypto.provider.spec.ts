@@ -178,6 +178,7 @@ describe('WebCryptoProvider against Wycheproof', () => {
 });
 
 describe('WebCryptoProvider behaviour', () => {
+  const webcryptoPath = new WebCryptoProvider(new PeculiarCrypto() as unknown as Crypto, { nativePublicKeyOps: false });
   it('native path: refuses a key on another curve, an off-curve point and a bad JWK as key_invalid', async () => {
     const { generateKeyPairSync, sign } = await import('node:crypto');
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -242,6 +243,37 @@ describe('WebCryptoProvider behaviour', () => {
         sig[size + zeros] = s0 || 0x01;
         const der = ecdsaP1363ToDer(sig);
         expect(toHex(ecdsaDerToP1363(der, curve)!)).toBe(toHex(sig));
+      }
+    }
+  });
+
+  it('AES-KW: RFC 3394 §4.1 and §4.6 vectors on the native and the WebCrypto path', async () => {
+    const vectors = [
+      ['000102030405060708090a0b0c0d0e0f', '00112233445566778899aabbccddeeff', '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5'],
+      [
+        '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+        '00112233445566778899aabbccddeeff000102030405060708090a0b0c0d0e0f',
+        '28c9f404c4b810f4cbccb35cfb87f8263f5786e2d80ed326cbc7f0e71a99f43bfb988b9b7a02dd21',
+      ],
+    ] as const;
+    for (const p of [provider, webcryptoPath]) {
+      for (const [kek, key, wrapped] of vectors) expect(toHex(await p.aesKeyWrap(fromHex(kek), fromHex(key)))).toBe(wrapped);
+      await expect(p.aesKeyWrap(new Uint8Array(15), new Uint8Array(16))).rejects.toMatchObject({ code: 'key_invalid' });
+      await expect(p.aesKeyWrap(new Uint8Array(32), new Uint8Array(20))).rejects.toMatchObject({ code: 'parameter_invalid' });
+    }
+  });
+
+  it('ecdhEphemeral: the peer derives the same secret from the returned public JWK; off-curve peers are refused', async () => {
+    for (const p of [provider, webcryptoPath]) {
+      for (const curve of ['P-256', 'P-384'] as const) {
+        const peer = await provider.generateEcdhKeyPair(curve, true);
+        const peerJwk = await provider.exportPublicJwk(peer.publicKey);
+        const { publicJwk, secret } = await p.ecdhEphemeral(curve, { jwk: peerJwk });
+        expect(Object.keys(publicJwk).sort()).toEqual(['crv', 'kty', 'x', 'y']);
+        expect(publicJwk.crv).toBe(curve);
+        expect(toHex(await provider.deriveEcdhSecret(peer.privateKey, { jwk: publicJwk }))).toBe(toHex(secret));
+        const offCurve = { ...peerJwk, y: peerJwk.x };
+        await expect(p.ecdhEphemeral(curve, { jwk: offCurve })).rejects.toMatchObject({ code: 'key_invalid' });
       }
     }
   });

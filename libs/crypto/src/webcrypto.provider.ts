@@ -1,4 +1,4 @@
-import { createPublicKey, hash as nodeHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hash as nodeHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 
 import { toArrayBuffer } from './bytes.js';
@@ -211,6 +211,37 @@ export class WebCryptoProvider implements CryptoProvider {
     } catch (cause) {
       throw new CryptoError('key_invalid', 'ECDH key agreement failed', undefined, String(cause));
     }
+  }
+
+  async ecdhEphemeral(curve: EcCurve, peer: EcPublicKeyInput): Promise<{ publicJwk: JsonWebKey; secret: Uint8Array }> {
+    if (!this.native) {
+      const pair = await this.generateEcdhKeyPair(curve, false);
+      const secret = await this.deriveEcdhSecret(pair.privateKey, peer);
+      return { publicJwk: await this.exportPublicJwk(pair.publicKey), secret };
+    }
+    // Native: the ephemeral private key is a node KeyObject that lives for this call only (never exported).
+    const peerKey = this.nativeEcPublic(peer, curve);
+    const pair = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[curve] });
+    let secret: Buffer;
+    try {
+      secret = diffieHellman({ privateKey: pair.privateKey, publicKey: peerKey });
+    } catch (cause) {
+      throw new CryptoError('key_invalid', 'ECDH key agreement failed', undefined, String(cause));
+    }
+    const { kty, crv, x, y } = pair.publicKey.export({ format: 'jwk' });
+    return { publicJwk: { kty: kty!, crv: crv!, x: x!, y: y! }, secret: new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength) };
+  }
+
+  async aesKeyWrap(kek: Uint8Array, key: Uint8Array): Promise<Uint8Array> {
+    if (!AES_KEY_BYTES.has(kek.length)) throw new CryptoError('key_invalid', 'AES key must be 128, 192 or 256 bits');
+    if (key.length < 16 || key.length % 8 !== 0) throw new CryptoError('parameter_invalid', 'AES-KW input must be a multiple of 8 bytes, at least 16');
+    if (this.native) {
+      const cipher = createCipheriv(`id-aes${kek.length * 8}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+      return new Uint8Array(Buffer.concat([cipher.update(key), cipher.final()]));
+    }
+    const wrapping = await this.subtle.importKey('raw', toArrayBuffer(kek), 'AES-KW', false, ['wrapKey']);
+    const toWrap = await this.subtle.importKey('raw', toArrayBuffer(key), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+    return new Uint8Array(await this.subtle.wrapKey('raw', toWrap, wrapping, 'AES-KW'));
   }
 
   async importAesKey(raw: Uint8Array, extractable = false): Promise<CryptoKey> {

@@ -113,6 +113,27 @@ describe('DEK JWE to the TEE key', () => {
     const other = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384' });
     await expect(compactDecrypt(jwe, other.privateKey)).rejects.toThrow();
   });
+
+  it.each(['P-256', 'P-384', 'P-521'] as const)('interoperates with jose on %s (fresh epk on the same curve, headers authenticated)', async (crv) => {
+    const tee = await generateKeyPair('ECDH-ES+A256KW', { crv, extractable: true });
+    const jwk = await normaliseTeePublicJwk(await exportJWK(tee.publicKey));
+    const dek = randomBytes(32);
+    const meta = { keyId: 'k2', keyVersion: 3, datasetId: 'ds-2', reportId: 'r2' };
+    const [a, b] = [await encryptDekForTee(dek, jwk, meta), await encryptDekForTee(dek, jwk, meta)];
+    const ha = decodeProtectedHeader(a);
+    const hb = decodeProtectedHeader(b);
+    expect(ha).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: 'k2', 'confide:key_version': 3, 'confide:dataset_id': 'ds-2', 'confide:report_id': 'r2' });
+    expect(ha.epk).toMatchObject({ kty: 'EC', crv });
+    expect((ha.epk as { x?: string }).x).not.toBe((hb.epk as { x?: string }).x); // a fresh ephemeral key per JWE
+    const options = { keyManagementAlgorithms: ['ECDH-ES+A256KW'], contentEncryptionAlgorithms: ['A256GCM'] };
+    const { plaintext } = await compactDecrypt(a, tee.privateKey, options);
+    expect(Buffer.from(plaintext).equals(dek)).toBe(true);
+    // Any change to the protected header (which carries the ids) breaks the GCM tag.
+    const [h, ...rest] = a.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...ha, 'confide:dataset_id': 'other' })).toString('base64url');
+    expect(h).not.toBe(forged);
+    await expect(compactDecrypt([forged, ...rest].join('.'), tee.privateKey, options)).rejects.toThrow();
+  });
 });
 
 describe('TEE key and report-data binding', () => {

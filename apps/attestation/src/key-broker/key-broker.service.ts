@@ -150,6 +150,10 @@ export class KeyBrokerService {
     | { denied: DenialReason; result?: VerifiedAttestationResult }
     | { key: DatasetKeyRecord; result: VerifiedAttestationResult; teeKey: Awaited<ReturnType<typeof normaliseTeePublicJwk>> }
   > {
+    // The key lookup depends only on the caller and the URL: it runs while the result's signature is checked.
+    // Its verdict is still applied after the report checks, so the denial order does not change.
+    const keyLookup = UUID.test(keyId) ? this.keys.findKey(p.tenantId, keyId) : Promise.resolve(null);
+    keyLookup.catch(() => undefined); // awaited below, unless an earlier check denies
     let result: VerifiedAttestationResult;
     try {
       result = await this.signer.verify(req.attestation_result);
@@ -167,7 +171,7 @@ export class KeyBrokerService {
     if (!teeKey || (await teeKeyThumbprint(teeKey)) !== result.teeKeyThumbprint || report.teeKeyThumbprint !== result.teeKeyThumbprint) {
       return { denied: 'tee_key_mismatch', result };
     }
-    const key = UUID.test(keyId) ? await this.keys.findKey(p.tenantId, keyId) : null;
+    const key = await keyLookup;
     if (!key) return { denied: 'key_unknown', result };
     const lease = await this.leases.checkLease({ tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject }, this.ds.manager);
     if (!lease.ok) return { denied: lease.reason, result };

@@ -44,10 +44,11 @@ export class KeyBrokerRepository {
     return (em ?? this.ds.manager).getRepository(DatasetKeyEntity).findOneBy({ tenantId, id }) as Promise<DatasetKeyRecord | null>;
   }
 
+  /** One INSERT … RETURNING created_at (no existence check, no re-read): the id is fresh, a duplicate is an error. */
   async recordRelease(em: EntityManager, release: Omit<KeyReleaseRecord, 'createdAt'>): Promise<KeyReleaseRecord> {
-    const repo = em.getRepository(KeyReleaseEntity);
-    await repo.save(Object.assign(new KeyReleaseEntity(), release));
-    return (await repo.findOneByOrFail({ id: release.id })) as KeyReleaseRecord;
+    const result = await em.getRepository(KeyReleaseEntity).insert({ ...release });
+    const createdAt = (result.generatedMaps[0] as { createdAt?: Date } | undefined)?.createdAt;
+    return { ...release, createdAt: createdAt instanceof Date ? createdAt : new Date(String(createdAt)) };
   }
 
   /** Releases of one key (tests, auditors), oldest first. */
