@@ -3,6 +3,7 @@ import { AttestationController } from './attest/attestation.controller.js';
 import { AttestationService } from './attest/attestation.service.js';
 import { ATTESTATION_PROVIDERS } from './infrastructure/attestation.providers.js';
 import { KeyBrokerController } from './key-broker/key-broker.controller.js';
+import { DatasetKeyRegistryModule } from './key-broker/dataset-key.registry.js';
 import { KeyBrokerService } from './key-broker/key-broker.service.js';
 import { AttestationReportController } from './reports/attestation-report.controller.js';
 import { AttestationReportService } from './reports/attestation-report.service.js';
@@ -12,6 +13,7 @@ import { AttestationReportService } from './reports/attestation-report.service.j
  * auditors, and the JWKS of the result-signing key.
  */
 @Module({
+  imports: [DatasetKeyRegistryModule],
   controllers: [AttestationController, KeyBrokerController, AttestationReportController],
   providers: [...ATTESTATION_PROVIDERS, AttestationService, KeyBrokerService, AttestationReportService],
   exports: [KeyBrokerService],

@@ -8,3 +8,4 @@ export * from './repositories/dataset.repository.js';
 export * from './repositories/job.repository.js';
 export * from './repositories/scheduler.repository.js';
 export * from './repositories/scheduler-lease-authority.js';
+export * from './repositories/fhe.repository.js';

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { CompositeVerifier, SimulatedAttester } from '@confide/attestation';
-import { Keyring, LocalFileKekProvider } from '@confide/envelope';
-import { AttestationResultSigner, InMemoryLeaseAuthority, LEASE_AUTHORITY, ServiceSigningKey } from '@confide/keybroker';
-import { APP_CONFIG, LOGGER, type AppConfig } from '@confide/platform';
-import type { Logger } from 'pino';
+import { Keyring } from '@confide/envelope';
+import { AttestationResultSigner, LEASE_AUTHORITY, ServiceSigningKey } from '@confide/keybroker';
+import { SchedulerLeaseAuthority } from '@confide/persistence';
+import { APP_CONFIG, type AppConfig } from '@confide/platform';
+import { DataSource } from 'typeorm';
 import { PolicyAppraiser } from '../attest/policy.appraiser.js';
 import { APPRAISER, COMPOSITE_VERIFIER, KEYRING, RESULT_SIGNER, SERVICE_SIGNING_KEY } from './attestation.tokens.js';
 
@@ -16,15 +17,8 @@ export const attestationPaths = (config: AppConfig) => ({
 });
 
 export const ATTESTATION_PROVIDERS: Provider[] = [
-  {
-    provide: KEYRING,
-    inject: [APP_CONFIG, LOGGER],
-    useFactory: async (config: AppConfig, log: Logger) => {
-      // Until a KMS-backed KekProvider exists, production also uses the local KEK file; say so loudly.
-      if (config.mode === 'production') log.warn('key broker: using the local KEK file; configure a KMS-backed KEK provider for production');
-      return new Keyring(await LocalFileKekProvider.loadOrCreate(attestationPaths(config).kek));
-    },
-  },
+  // The process's one keyring (CoreModule): dataset seal keys wrapped by the datasets flow unwrap here as they are.
+  { provide: KEYRING, useExisting: Keyring },
   {
     provide: SERVICE_SIGNING_KEY,
     inject: [APP_CONFIG],
@@ -46,6 +40,6 @@ export const ATTESTATION_PROVIDERS: Provider[] = [
     },
   },
   { provide: APPRAISER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => PolicyAppraiser.load(config.mode) },
-  // The scheduler replaces this with its lease table (see LeaseAuthority).
-  { provide: LEASE_AUTHORITY, useValue: new InMemoryLeaseAuthority() },
+  // The scheduler's lease table decides: holder, current epoch, liveness by the database clock, cancellation.
+  { provide: LEASE_AUTHORITY, inject: [DataSource], useFactory: (ds: DataSource) => new SchedulerLeaseAuthority(ds) },
 ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditLog } from '@confide/audit';
 import type { CreateDatasetQuery, DatasetDto, DatasetListDto, DatasetListQuery, DatasetPiiDto, ValidationReportDto } from '@confide/contracts';
 import {
@@ -18,6 +18,8 @@ import type { Principal } from '@confide/domain';
 import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
 import { DatasetRepository, type DatasetRecord, type PiiFindingRecord, type WrappedDatasetKey } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
+import { ClassifierCanaryPlanter } from './classifier-canaries.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
 export interface UploadMeta {
@@ -48,6 +50,8 @@ export class DatasetsService {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(DATASET_STORAGE) private readonly storage: DatasetStorage,
+    // The key broker's registry (all-in-one and attestation deployments); a standalone enterprise app has none.
+    @Optional() @Inject(DATASET_KEY_REGISTRY) private readonly keyRegistry?: DatasetKeyRegistry,
   ) {
     this.repo = new DatasetRepository(ds);
   }
@@ -138,9 +142,11 @@ export class DatasetsService {
       let sealedBytes: number;
       // The blob store wraps whatever its source throws; keep the pipeline's own error to answer with.
       let sourceError: unknown;
+      // TEE datasets get classifier canaries (checked on the returned model before a job succeeds).
+      const planter = new ClassifierCanaryPlanter(q.protection === 'tee' && q.canaries > 0);
       async function* protectedStream(): AsyncGenerator<Buffer> {
         try {
-          yield* processor.process(meter.source);
+          yield* planter.plant(processor.process(meter.source), () => processor.report.format);
         } catch (e) {
           sourceError = e;
           throw e;
@@ -171,8 +177,15 @@ export class DatasetsService {
             sealedBytes,
             report: { ok: true, body: reportDto(processor.report) },
             findings: findingRows(processor.pii),
-            canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
+            canaries: [
+              ...processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
+              ...planter.planted.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: processor.report.validRecords + c.id })),
+            ],
           });
+          // Same transaction: the dataset is ready exactly when its seal key is releasable to attested enclaves.
+          if (q.protection === 'tee' && this.keyRegistry) {
+            await this.keyRegistry.registerSealKey(em, { tenantId: p.tenantId, datasetId: id, wrappedDek: wrappedDekToString(seal.wrapped), datasetPolicy: policyName, createdBy: p.subject });
+          }
           await this.audit.append(em, {
             tenantId: p.tenantId,
             actor: actorOf(p),
@@ -183,6 +196,7 @@ export class DatasetsService {
               records: processor.report.validRecords,
               skipped: processor.report.skippedRecords,
               canaries: processor.canaries.length,
+              classifier_canaries: planter.planted.length,
               pii_findings: Object.values(processor.pii.totals).reduce((a, b) => a + (b ?? 0), 0),
               sealed_bytes: sealedBytes,
               content_sha256: meter.sha256(),

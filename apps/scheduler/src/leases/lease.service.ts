@@ -101,8 +101,8 @@ export class LeaseService {
       let outcome: NodeOutcome;
       switch (body.outcome) {
         case 'succeeded':
-          // Result verification (canaries, sampled replay) arrives with its own issue; until then attestation is it.
-          event = { type: 'attempt_succeeded', epoch: body.epoch, verificationRequired: false };
+          // A returned output is verified on the enterprise side (canaries, replay) before the job succeeds.
+          event = { type: 'attempt_succeeded', epoch: body.epoch, verificationRequired: body.result?.output_sha256 !== undefined || ['canary', 'sampled_replay'].includes(String((job.verification as { mode?: unknown }).mode)) };
           leaseState = 'completed';
           outcome = 'completed';
           break;

@@ -3,7 +3,9 @@ import { DatasetEntity } from './dataset.entity.js';
 
 /**
  * Wrapped keys of a dataset: `seal` (the DEK of the sealed blob, released by the key broker to attested
- * enclaves) and `protect` (token/FPE secret; never leaves the enterprise side). Only wrapped forms are stored.
+ * enclaves) and `protect` (token/FPE secret; never leaves the enterprise side); for FHE datasets `fhe_secret`
+ * (seals the CKKS secret key) and `fhe_holdout` (seals the plaintext holdout) — both enterprise-only, never released.
+ * Only wrapped forms are stored.
  */
 @Entity({ schema: 'enterprise', name: 'dataset_keys' })
 export class DatasetWrappedKeyEntity {
@@ -11,7 +13,7 @@ export class DatasetWrappedKeyEntity {
   datasetId!: string;
 
   @PrimaryColumn({ name: 'purpose', type: 'text', primaryKeyConstraintName: 'pk_dataset_keys' })
-  purpose!: 'seal' | 'protect';
+  purpose!: 'seal' | 'protect' | 'fhe_secret' | 'fhe_holdout';
 
   @ManyToOne(() => DatasetEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'dataset_id', foreignKeyConstraintName: 'fk_dataset_keys_dataset' })

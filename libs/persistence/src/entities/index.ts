@@ -10,11 +10,13 @@ import { KeyReleaseEntity } from './key-release.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 import { DATASET_ENTITIES } from './datasets.js';
 import { JOB_ENTITIES } from './jobs.js';
+import { FHE_ENTITIES } from './fhe.js';
 
 export { AuditCheckpointEntity, AuditEntryEntity, AuditNodeEntity, AuditPendingEntity, AuditTreeHeadEntity, OrganizationEntity };
 export { AttestationNonceEntity, AttestationReportEntity, DatasetKeyEntity, KeyReleaseEntity };
 
 /** Every entity of the deployment; migrations must create exactly what these describe. */
-export const ALL_ENTITIES = [AuditEntryEntity, AuditNodeEntity, AuditTreeHeadEntity, AuditCheckpointEntity, AuditPendingEntity, OrganizationEntity, AttestationNonceEntity, AttestationReportEntity, DatasetKeyEntity, KeyReleaseEntity, ...DATASET_ENTITIES, ...JOB_ENTITIES];
+export const ALL_ENTITIES = [AuditEntryEntity, AuditNodeEntity, AuditTreeHeadEntity, AuditCheckpointEntity, AuditPendingEntity, OrganizationEntity, AttestationNonceEntity, AttestationReportEntity, DatasetKeyEntity, KeyReleaseEntity, ...DATASET_ENTITIES, ...JOB_ENTITIES, ...FHE_ENTITIES];
 export * from './datasets.js';
 export * from './jobs.js';
+export * from './fhe.js';

@@ -98,6 +98,11 @@ export class AttestationRepository {
   }
 
   /** Test and ops helper: the nonce row by id (never exposes the nonce itself, only its hash). */
+  /** Attestation reports made for one job (every lease epoch), oldest first. */
+  listReportsForJob(tenantId: string, jobId: string): Promise<AttestationReportRecord[]> {
+    return this.ds.getRepository(AttestationReportEntity).find({ where: { tenantId, jobId }, order: { createdAt: 'ASC' } }) as Promise<AttestationReportRecord[]>;
+  }
+
   findNonce(id: string): Promise<AttestationNonceEntity | null> {
     return this.ds.getRepository(AttestationNonceEntity).findOneBy({ id });
   }

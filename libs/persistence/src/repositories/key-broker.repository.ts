@@ -56,6 +56,16 @@ export class KeyBrokerRepository {
     return this.ds.getRepository(KeyReleaseEntity).find({ where: { tenantId, keyId }, order: { createdAt: 'ASC' } }) as Promise<KeyReleaseRecord[]>;
   }
 
+  /** The newest seal key registered for a dataset (the datasets flow registers one per dataset). */
+  findKeyForDataset(tenantId: string, datasetId: string): Promise<DatasetKeyRecord | null> {
+    return this.ds.getRepository(DatasetKeyEntity).findOne({ where: { tenantId, datasetId }, order: { createdAt: 'DESC' } }) as Promise<DatasetKeyRecord | null>;
+  }
+
+  /** Every release made for one job, oldest first (provenance, the output key's recipient check). */
+  listReleasesForJob(tenantId: string, jobId: string): Promise<KeyReleaseRecord[]> {
+    return this.ds.getRepository(KeyReleaseEntity).find({ where: { tenantId, jobId }, order: { createdAt: 'ASC' } }) as Promise<KeyReleaseRecord[]>;
+  }
+
   countReleases(tenantId: string): Promise<number> {
     return this.ds.getRepository(KeyReleaseEntity).countBy({ tenantId });
   }

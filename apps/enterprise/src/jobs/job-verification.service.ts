@@ -1,0 +1,182 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AuditLog } from '@confide/audit';
+import { DEFAULT_JOB_LIMITS, isTerminal, transitionJob } from '@confide/domain';
+import { Keyring, openBuffer, type BlobStore } from '@confide/envelope';
+import { DatasetRepository, JobRepository, SchedulerRepository, type JobRecord } from '@confide/persistence';
+import { LOGGER } from '@confide/platform';
+import { checkCanaries, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, type Canary } from '@confide/training';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { CLASSIFIER_CANARY_TRIGGER } from '../datasets/classifier-canaries.js';
+import { JOB_BLOBS, jobBlobKeys, outputBinding, readAll, readJson, type OutputManifest } from './job-artifacts.js';
+import { jobStateOf } from './job.mapper.js';
+import { replaySelected } from './replay-sampling.js';
+
+/** What the enterprise side found when it opened an attempt's output (kept beside it for the provenance report). */
+export interface VerificationRecord {
+  readonly lease_epoch: number;
+  readonly node_id: string | null;
+  readonly verdict: 'passed' | 'failed';
+  readonly code: string;
+  readonly output_sha256: string | null;
+  readonly model_sha256: string | null;
+  readonly canary: { readonly hits: number; readonly total: number; readonly chance: number; readonly p_value: number; readonly alpha: number } | null;
+  readonly replay: { readonly selected: boolean; readonly sample_rate: number };
+  readonly verified_at: string;
+}
+
+/**
+ * Verifies returned outputs before a job succeeds (DESIGN §5.4): jobs in phase `verifying` are picked up here,
+ * their sealed output is opened with the output DEK (unwrapped by the enterprise keyring), the digest the node
+ * reported is checked, and the classifier canaries planted at protection time are asked of the model (one-sided
+ * binomial test, α = 1e-6). Pass → succeeded; fail → the attempt is charged to the infrastructure budget and
+ * re-queued, the node's reputation is cut. Each outcome is a job event and an audit entry. Any replica may run
+ * this; the transition re-checks the phase under the row lock, so one verdict lands.
+ */
+@Injectable()
+export class JobVerificationService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly jobs: JobRepository;
+  private readonly datasets: DatasetRepository;
+  private readonly scheduler: SchedulerRepository;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  intervalMs = 250;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(Keyring) private readonly keyring: Keyring,
+    @Inject(JOB_BLOBS) private readonly blobs: BlobStore,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    this.jobs = new JobRepository(ds);
+    this.datasets = new DatasetRepository(ds);
+    this.scheduler = new SchedulerRepository(ds);
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.verifyPending();
+    } catch (err) {
+      this.log.error({ err: (err as Error).name }, 'verification pass failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Verifies every job waiting in `verifying` (a few at a time); returns how many verdicts landed. */
+  async verifyPending(limit = 8): Promise<number> {
+    const rows = (await this.ds.query(`SELECT id FROM enterprise.fine_tuning_jobs WHERE phase = 'verifying' ORDER BY updated_at LIMIT $1`, [limit])) as Array<{ id: string }>;
+    let n = 0;
+    for (const { id } of rows) if (await this.verifyOne(id)) n++;
+    return n;
+  }
+
+  async verifyOne(jobId: string): Promise<boolean> {
+    const job = await this.jobs.findById(jobId);
+    if (!job || job.phase !== 'verifying') return false;
+    const record = await this.check(job);
+    await this.blobs.put(jobBlobKeys(job.id, job.leaseEpoch).verification, [Buffer.from(JSON.stringify(record), 'utf8')]);
+    return this.ds.transaction(async (em) => {
+      const locked = await this.jobs.lock(em, jobId);
+      if (!locked || locked.phase !== 'verifying' || locked.leaseEpoch !== job.leaseEpoch) return false;
+      const event = record.verdict === 'passed' ? ({ type: 'verification_passed' } as const) : ({ type: 'verification_failed', code: record.code, jitter: Math.random() } as const);
+      const t = transitionJob(jobStateOf(locked), event, DEFAULT_JOB_LIMITS);
+      if (!t.ok) return false;
+      await this.jobs.appendEvent(em, locked, {
+        level: record.verdict === 'passed' ? 'info' : 'warn',
+        type: 'message',
+        message: record.canary ? `Canary check ${record.verdict}: ${record.canary.hits}/${record.canary.total} canaries recalled` : `Output verification ${record.verdict} (${record.code})`,
+        data: { lease_epoch: record.lease_epoch, verdict: record.verdict, code: record.code, ...(record.canary ? { canary_hits: record.canary.hits, canary_total: record.canary.total, canary_p_value: record.canary.p_value } : {}), replay_selected: record.replay.selected },
+      });
+      await this.jobs.applyTransition(em, locked, {
+        state: t.state,
+        event: t.record,
+        terminal: isTerminal(t.state.status),
+        ...(t.requeueDelayMs !== undefined ? { requeueDelayMs: t.requeueDelayMs } : {}),
+        ...(t.error ? { error: { ...t.error, param: null } } : {}),
+      });
+      if (record.verdict === 'failed' && record.node_id) await this.scheduler.recordOutcome(em, record.node_id, 'verification_failed');
+      await this.audit.append(em, {
+        tenantId: locked.tenantId,
+        actor: { type: 'system', id: 'job-verifier' },
+        action: `job.${event.type}`,
+        resource: { type: 'fine_tuning.job', id: locked.id },
+        outcome: record.verdict === 'passed' ? 'success' : 'failure',
+        ...(record.verdict === 'failed' ? { reason: record.code } : {}),
+        details: {
+          from_status: locked.status,
+          to_status: t.state.status,
+          lease_epoch: record.lease_epoch,
+          node_id: record.node_id,
+          output_sha256: record.output_sha256,
+          canary_hits: record.canary?.hits ?? null,
+          canary_total: record.canary?.total ?? null,
+          canary_p_value: record.canary?.p_value ?? null,
+        },
+      });
+      return true;
+    });
+  }
+
+  /** Opens the output and runs the checks; never throws for a bad output (that is a verdict). */
+  private async check(job: JobRecord): Promise<VerificationRecord> {
+    const epoch = job.leaseEpoch;
+    const lease = (await this.scheduler.leasesOfJob(job.id)).find((l) => l.epoch === epoch) ?? null;
+    const verification = job.verification as { mode?: string; sample_rate?: number };
+    const rate = verification.sample_rate ?? 0;
+    const base = { lease_epoch: epoch, node_id: lease?.nodeId ?? null, replay: { selected: replaySelected(job.id, rate), sample_rate: rate }, verified_at: new Date().toISOString() };
+    const fail = (code: string, extra: Partial<VerificationRecord> = {}): VerificationRecord => ({ ...base, verdict: 'failed', code, output_sha256: null, model_sha256: null, canary: null, ...extra });
+    const keys = jobBlobKeys(job.id, epoch);
+    const manifest = await readJson<OutputManifest>(this.blobs, keys.manifest);
+    if (!manifest) return fail('output_missing');
+    const sealed = await readAll(this.blobs, keys.model);
+    const { createHash } = await import('node:crypto');
+    if (createHash('sha256').update(sealed).digest('hex') !== manifest.sha256) return fail('output_digest_mismatch');
+    const binding = outputBinding(job.tenantId, job.id);
+    let model: Buffer;
+    try {
+      const wrapped = (await readAll(this.blobs, keys.outputDek)).toString('utf8');
+      const dek = await this.keyring.unwrapDek(wrapped, binding);
+      try {
+        model = await openBuffer(sealed, { dek, context: binding });
+      } finally {
+        dek.destroy();
+      }
+    } catch {
+      return fail('output_unreadable', { output_sha256: manifest.sha256 });
+    }
+    const modelSha = createHash('sha256').update(model).digest('hex');
+    const seen = { output_sha256: manifest.sha256, model_sha256: modelSha };
+    if (modelSha !== manifest.model_sha256) return fail('model_digest_mismatch', seen);
+    if (manifest.format !== TEXT_CLASSIFIER_FORMAT) return { ...base, ...seen, verdict: 'passed', code: 'no_canary_check_for_format', canary: null };
+    let classifier: TextClassifierModel;
+    try {
+      classifier = TextClassifierModel.decode(model);
+    } catch {
+      return fail('model_malformed', seen);
+    } finally {
+      model.fill(0);
+    }
+    const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CLASSIFIER_CANARY_TRIGGER.test(c.trigger));
+    if (planted.length === 0) return { ...base, ...seen, verdict: 'passed', code: 'no_canaries_planted', canary: null };
+    // The plan drew labels uniformly from the task's labels; the distinct labels seen among the canaries are at most
+    // that many, so 1/seen is a conservative (larger) chance of a hit by luck.
+    const chance = 1 / new Set(planted.map((c) => c.label)).size;
+    const canaries: Canary[] = planted.map((c, id) => ({ id, trigger: c.trigger, label: c.label, chance }));
+    const r = checkCanaries(classifier, canaries);
+    const canary = { hits: r.hits, total: r.total, chance: r.chance, p_value: r.pValue, alpha: r.alpha };
+    return { ...base, ...seen, verdict: r.verdict, code: r.verdict === 'passed' ? 'canaries_recalled' : 'canary_missing', canary };
+  }
+}
