@@ -2,7 +2,7 @@
  * CKKS through @confide/fhe next to raw node-seal, in the same process and run, plus one encrypted
  * logistic-regression training iteration at the training profile.
  *
- *   node_modules/.bin/node --experimental-transform-types --no-warnings bench/fhe/run.mjs
+ *   npm run bench:fhe   (BENCH_ROUNDS, BENCH_ITERS, BENCH_FEATURES, BENCH_CTS)
  *
  * 1. Encryption throughput (values/s) for the light (N=8192) and training (N=16384) profiles: the API's
  *    `encryptVector` (encode + seeded symmetric encrypt + zstd save) against the identical raw node-seal sequence on

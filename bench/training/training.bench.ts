@@ -3,11 +3,11 @@
  * featurisation (hashed word 1-2-grams + char 3-4-grams) and optimisation reported separately, for SGD and Adam
  * at two feature dimensions, with the held-out accuracy next to the majority-class baseline.
  *
- *   node_modules/.bin/node --experimental-transform-types bench/training/run.mjs [training.bench.ts] [examples=20000]
+ *   BENCH_EXAMPLES=20000 npm run bench:training
  */
 import { DEFAULT_NGRAM_HASHING, TextClassifierTrainer, hashNgrams, syntheticTicketExamples } from '@confide/training';
 
-const n = Number(process.argv[3] ?? 20_000);
+const n = Number(process.env.BENCH_EXAMPLES ?? 20_000);
 const examples = syntheticTicketExamples(n, 42);
 const epochs = 3;
 const trainer = new TextClassifierTrainer();
