@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FheDatasetOptionsParamSchema } from './fhe.contract.js';
 
 const ENTITY = z.string().regex(/^[A-Z_]{2,32}$/);
 const OPERATOR = z.string().regex(/^(keep|redact|token|fpe|mask(:\d{1,2})?)$/, 'must be keep, redact, token, fpe or mask:N');
@@ -29,6 +30,8 @@ export const CreateDatasetQuerySchema = z.strictObject({
   skip_invalid: BOOL.default(false),
   min_examples: z.coerce.number().int().min(1).max(1_000_000).default(10),
   canaries: z.coerce.number().int().min(0).max(20).default(3),
+  /** protection=fhe: label and feature fields (JSON object, see FheDatasetOptionsSchema). */
+  fhe: FheDatasetOptionsParamSchema.optional(),
 });
 export type CreateDatasetQuery = z.infer<typeof CreateDatasetQuerySchema>;
 

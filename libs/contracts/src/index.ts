@@ -5,3 +5,4 @@ export * from './attestation.contract.js';
 export * from './datasets.contract.js';
 export * from './jobs.contract.js';
 export * from './nodes.contract.js';
+export * from './fhe.contract.js';
