@@ -170,6 +170,19 @@ const JOBS_CAN_COMPLETE = existsSync(join(process.cwd(), 'apps/node-agent/src/ma
     await page.locator('#estimate, .state.error').first().waitFor();
     await expectAccessible(page, 'job create');
     await shot(page, 'job-create');
+    // With no node able to run it, the job waits in the queue: the detail page says where and why, then cancels it.
+    await page.getByRole('button', { name: 'Start job' }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    await page.locator('#job-status').filter({ hasText: 'queued' }).waitFor();
+    await page.getByText('(live)').waitFor();
+    const state = await page.locator('#state-h + dl').innerText();
+    expect(state).toMatch(/Queue position\s+1/i);
+    expect(state).not.toMatch(/Pending reason\s+—/i);
+    await expectAccessible(page, 'job detail');
+    await shot(page, 'job-detail-queued');
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('#job-status').filter({ hasText: 'cancelled' }).waitFor();
+    await page.locator('.events li').first().waitFor();
     await nav(page).getByRole('link', { name: 'Nodes' }).click();
     await page.locator('#page-title').filter({ hasText: 'Nodes' }).waitFor();
     await page.locator('.state.empty, .state.error, table').first().waitFor();

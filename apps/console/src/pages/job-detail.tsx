@@ -1,17 +1,18 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { Job, JobCheckpointList, JobEvent, JobEventList } from '@confide/contracts';
+import type { AttestationReportDto, Job, JobCheckpointList, JobEvent, JobEventList } from '@confide/contracts';
 import { api, can, type SessionUser } from '../api.js';
 import { LineChart, type Series } from '../chart.js';
 import { Link } from '../router.js';
 import { Badge, ErrorState, Field, formatTime, Loading, Mono, PageHeader, useAsync } from '../ui.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const EVENT_TYPES = ['message', 'metrics', 'checkpoint', 'lifecycle', 'status', 'node', 'system', 'service', 'attestation', 'key_release', 'files_validated', 'lease_granted', 'lease_expired', 'phase_reported', 'attempt_failed', 'attempt_succeeded', 'preempted', 'cancel_requested', 'cancel_confirmed', 'fine_tuning.job'];
 
 export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
   const job = useAsync(() => api<Job>(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}`), [id]);
   const checkpoints = useAsync(() => api<JobCheckpointList>(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/checkpoints?limit=100`), [id]);
   const [events, setEvents] = useState<JobEvent[]>([]);
-  const [live, setLive] = useState<'connecting' | 'live' | 'closed'>('connecting');
+  const [live, setLive] = useState<'connecting' | 'live' | 'closed' | 'ended'>('connecting');
   const [cancelError, setCancelError] = useState<Error | null>(null);
 
   // Live events over SSE (the session cookie rides along; EventSource resumes with Last-Event-ID by itself).
@@ -26,7 +27,7 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
       try {
         const ev = JSON.parse(m.data) as JobEvent;
         setEvents((cur) => merge(cur, [ev]));
-        if (ev.type === 'status' || ev.type.startsWith('job.') || TERMINAL.has(String(ev.data.status ?? ''))) job.reload();
+        if (ev.type !== 'metrics') job.reload();
         if (ev.type === 'checkpoint' || ev.type.includes('checkpoint')) checkpoints.reload();
       } catch {
         /* ignore keep-alives */
@@ -34,7 +35,13 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
     };
     es.onopen = () => setLive('live');
     es.onmessage = onEvent;
-    es.addEventListener('event', onEvent as EventListener);
+    // The stream names each event by its type (`event: metrics`); EventSource has no wildcard, so list them.
+    for (const t of EVENT_TYPES) es.addEventListener(t, onEvent as EventListener);
+    es.addEventListener('end', () => {
+      es.close();
+      setLive('ended');
+      job.reload();
+    });
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) setLive('closed');
     };
@@ -54,7 +61,19 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
   }, [job.data?.status]);
 
   const series = useMemo(() => metricSeries(events, checkpoints.data?.data ?? []), [events, checkpoints.data]);
-  const attestation = useMemo(() => attestationOf(events), [events]);
+  // Auditors and admins see the attestation report itself; others see what the job's events say about it.
+  const reports = useAsync(
+    () => (can(user, 'attestation:read') ? api<{ data: Array<Omit<AttestationReportDto, 'evidence'>> }>('/attestation/v1/reports?limit=200') : Promise.resolve({ data: [] })),
+    [id, events.length > 0 ? events.at(-1)!.seq : 0],
+  );
+  const attestation = useMemo(() => {
+    const r = reports.data?.data.filter((x) => x.job_id === id).at(0);
+    if (r) {
+      const m = r.claims ? JSON.stringify(r.claims).match(/"measurement":"([0-9a-f]{16,})"/) : null;
+      return { status: r.status, teeType: r.tee_type, measurement: m ? m[1]! : null, reportId: r.id, simulated: r.simulated };
+    }
+    return attestationOf(events);
+  }, [events, reports.data, id]);
 
   if (job.loading && !job.data) return <Loading what="the job" />;
   if (job.error && !job.data) return <ErrorState error={job.error} retry={job.reload} />;
@@ -161,7 +180,7 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
 
       <section className="card" aria-labelledby="ev-h">
         <h2 id="ev-h">
-          Events <span className="muted small">({live === 'live' ? 'live' : live === 'connecting' ? 'connecting…' : 'stream closed; reload to resume'})</span>
+          Events <span className="muted small">({live === 'live' ? 'live' : live === 'connecting' ? 'connecting…' : live === 'ended' ? 'job finished' : 'stream closed; reload to resume'})</span>
         </h2>
         {events.length === 0 ? (
           <p className="muted">No events yet.</p>
