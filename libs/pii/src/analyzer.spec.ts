@@ -159,3 +159,21 @@ describe('context words are whole words found in one pass', () => {
     expect(found('republication 12/03/1981')).toEqual([]);
   });
 });
+
+describe('whole postal addresses', () => {
+  const addresses = (text: string): string[] => found(text).filter((f) => f.entity === 'ADDRESS').map((f) => f.value);
+
+  it('reports a street crossing with abbreviations as one span', () => {
+    expect(addresses('Meet me at the corner of ul. Lipowa 12 and Baker Street tomorrow')).toEqual(['the corner of ul. Lipowa 12 and Baker Street']);
+  });
+
+  it('keeps a place name with a lowercase connector on the address', () => {
+    expect(addresses('Write to:\n12 Mill Road\nKostelec nad Orlicí\nCzech Republic 51741')).toEqual([
+      '12 Mill Road\nKostelec nad Orlicí\nCzech Republic 51741',
+    ]);
+  });
+
+  it('joins street, city, state and ZIP that follow each other', () => {
+    expect(addresses('Ship it to 12 Main Street, Springfield, IL 62704 by Friday.')).toEqual(['12 Main Street, Springfield, IL 62704']);
+  });
+});

@@ -22,7 +22,7 @@ const HU_SUFFIX = '(?i:u\\.|utca|út|útja|tér|krt\\.|körút|tere|rkp\\.|sor|k
 
 // Street line shapes; each group alternative is one family of address conventions.
 // Capitalised words or the small words inside street names ("Rua do Arenque", "Avenue des Tuileries").
-const NW = `(?:${CW}|d[aeiou]s?|del|della|dei|la|le|von|van|der|al|el)`;
+const NW = `(?:${CW}|d[aeiou]s?|del|della|dei|la|le|von|van|der|al|el|e|y|i)`;
 const DIRECTION = '(?:\\s+(?:North|South|East|West|NE|NW|SE|SW|N|S|E|W)\\b\\.?)?';
 const LEAD = `(?:${UNIT}\\s+)?(?:${NUM}\\s+){0,2}`;
 const STREET_RE = new RegExp(
@@ -72,13 +72,14 @@ const REASONS = ['street_prefix', 'street_suffix', 'street_compound', 'street_hu
 // Line breaks may carry e-mail quote markers ("> ", "| ").
 const SEP = '[ \\t]*(?:,[ \\t]*)?(?:\\r?\\n[ \\t]*(?:>+|\\|)?[ \\t]*)*(?:,[ \\t]*)?';
 const CONTINUATION_RE = new RegExp(
-  `^${SEP}(?:(${UNIT}|(?:\\p{Lu}[\\p{L}\\p{M}'’-]*\\s+){1,3}${SUFFIX})|((?i:APO|FPO|DPO)\\s+(?i:AA|AE|AP)\\s+\\d{5})|(\\d{5}(?:-\\d{4})?|[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}|[A-Z]\\d[A-Z]\\s?\\d[A-Z]\\d|\\d{4}\\s?[A-Z]{2}(?![\\p{L}])|\\d{2,4}(?:[ -]\\d{2,4})?)(?![\\p{L}\\d])|([A-Z]{2}(?![\\p{L}]))|(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:\\p{Lu}[\\p{L}\\p{M}'’.-]*|\\(\\p{Lu}[\\p{L}]*\\)|de|do|da|del|la|le|am|an|upon|sur|di))*?)(?=[ \\t]*(?:[,\\n\\r]|$|\\d|[?!;)]|\\.\\s)))`,
+  `^${SEP}(?:(${UNIT}|(?:\\p{Lu}[\\p{L}\\p{M}'’-]*\\s+){1,3}${SUFFIX})|((?i:APO|FPO|DPO)\\s+(?i:AA|AE|AP)\\s+\\d{5})|(\\d{5}(?:-\\d{4})?|[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}|[A-Z]\\d[A-Z]\\s?\\d[A-Z]\\d|\\d{4}\\s?[A-Z]{2}(?![\\p{L}])|\\d{2,4}(?:[ -]\\d{2,4})?)(?![\\p{L}\\d])|([A-Z]{2}(?![\\p{L}]))|(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:\\p{Lu}[\\p{L}\\p{M}'’.-]*|\\(\\p{Lu}[\\p{L}]*\\)|de|do|da|del|la|le|am|an|upon|sur|di|nad|pod|u|v|na|im|bei|ob|sous|en|of|on))*?)(?=[ \\t]*(?:[,\\n\\r]|$|\\d|[?!;)]|\\.\\s)))`,
   'u',
 );
 
 const PROSE_WORD_RE = /\s(?:in|its|it|the|a|an|at|on|of|to|for|and|or|is|are|was|were|with|by|from|this|that|my|your|our)\s/i;
 
-const CORNER_RE = /\bthe corner of [^\n,.?!]{3,60}? and (?:[\p{L}\p{M}'’.-]+[ \t]+){0,3}[\p{L}\p{M}'’-]+/giu;
+// A period inside may end an abbreviation ("ul. Cicha 86", "Pentelis Str. and").
+const CORNER_RE = /\bthe corner of (?:[^\n,.?!]|\.(?=[ \t])){3,60}? and (?:[\p{L}\p{M}'’.-]+[ \t]+){0,3}[\p{L}\p{M}'’-]+/giu;
 
 /**
  * Rule-based postal addresses (Presidio has none, #42/#752): a street line in one of several national shapes,
@@ -113,7 +114,8 @@ export class AddressDetector implements Detector {
     }
     if (text.indexOf('corner of') >= 0) {
       eachMatch(CORNER_RE, text, (m) => {
-        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + m[0].length, score: 0.9, reason: 'address:street_corner' });
+        // The whole crossing outranks the street line found inside it (which "corner" boosts to 1).
+        out.push({ entity: 'ADDRESS', start: m.index, end: m.index + cornerLength(m[0]), score: 1, reason: 'address:street_corner', contextChecked: true });
       });
     }
   }
@@ -174,6 +176,25 @@ export class AddressDetector implements Detector {
       return end;
     }
   }
+}
+
+const STREET_WORD_SET: ReadonlySet<string> = new Set(STREET_WORDS);
+const LAST_AND_RE = / and /g;
+
+/** The crossing ends at the second street's type word when it has one ("… and Baker Street", not "… tomorrow"). */
+function cornerLength(match: string): number {
+  let and = -1;
+  LAST_AND_RE.lastIndex = 0;
+  while (LAST_AND_RE.exec(match) !== null) and = LAST_AND_RE.lastIndex;
+  if (and < 0) return match.length;
+  const wordRe = /[^ \t]+/g;
+  wordRe.lastIndex = and;
+  let w: RegExpExecArray | null;
+  while ((w = wordRe.exec(match)) !== null) {
+    const bare = w[0].replace(/\.$/, '').toLowerCase();
+    if (w.index > and && STREET_WORD_SET.has(bare)) return w.index + w[0].length;
+  }
+  return match.length;
 }
 
 function streetWordPositions(profile: TextProfile): number[] {
