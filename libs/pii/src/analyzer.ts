@@ -168,7 +168,7 @@ export class PiiAnalyzer {
     const hasDigit = DIGIT_TEST_RE.test(text);
     let profile: TextProfile | undefined;
     const full = (): TextProfile => (profile ??= this.context.profile(text));
-    let windows: readonly (readonly [number, number])[] | undefined;
+    let windows: readonly (readonly [number, number, number])[] | undefined;
     for (const detector of this.detectors) {
       const gate = detector.gatedBy;
       if (gate !== undefined && gate !== hint && (!hasDigit || (full().mask & entityBit(gate)) === 0)) continue;
@@ -178,7 +178,10 @@ export class PiiAnalyzer {
         continue;
       }
       windows ??= digitWindows(text);
-      for (const [from, to] of windows) {
+      const minDigits = detector.minDigits ?? 1;
+      for (const [from, to, digits] of windows) {
+        // Fewer digits in the whole window than any match of this detector holds: nothing to find there.
+        if (digits < minDigits) continue;
         if (from === 0 && to === text.length) {
           detector.detect(text, candidates, profile);
           continue;
@@ -265,6 +268,7 @@ export class PiiAnalyzer {
   }
 
   private finalise(text: string, kept: Candidate[]): PiiFinding[] {
+    if (kept.length === 0) return [];
     const toCp = utf16ToCodePointMapper(text);
     return kept.map((c) => ({
       entity: c.entity,
@@ -285,8 +289,8 @@ const DIGIT_RE = /\d+/g;
  * Spans of text around digits (merged, snapped outward to whitespace) so digit-bearing detectors skip prose.
  * The margins cover the words an address or IBAN carries before its first digit and the lines after it.
  */
-function digitWindows(text: string): [number, number][] {
-  const out: [number, number][] = [];
+function digitWindows(text: string): [number, number, number][] {
+  const out: [number, number, number][] = [];
   DIGIT_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = DIGIT_RE.exec(text)) !== null) {
@@ -296,8 +300,9 @@ function digitWindows(text: string): [number, number][] {
     const last = out[out.length - 1];
     if (last && from <= last[1]) {
       last[1] = Math.max(last[1], to);
+      last[2] += m[0].length;
     } else {
-      out.push([from, to]);
+      out.push([from, to, m[0].length]);
     }
   }
   for (const w of out) {

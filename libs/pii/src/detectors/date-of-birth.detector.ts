@@ -15,6 +15,7 @@ export class DateOfBirthDetector implements Detector {
   readonly name = 'date_of_birth';
   readonly entities = ['DATE_OF_BIRTH'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 3;
   readonly gatedBy = 'DATE_OF_BIRTH' as const;
 
   constructor(private readonly currentYear: number) {}

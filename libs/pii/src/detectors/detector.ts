@@ -15,6 +15,8 @@ export interface Detector {
    * which skips most of ordinary prose.
    */
   readonly needsDigits?: boolean;
+  /** With `needsDigits`: fewest ASCII digits any match holds; windows with fewer are skipped. */
+  readonly minDigits?: number;
   /** Words this detector wants found by the analyzer's single pass over the text (reported in `profile`). */
   readonly featureWords?: readonly (readonly [string, number])[];
   /**

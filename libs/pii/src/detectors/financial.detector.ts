@@ -12,6 +12,7 @@ export class CreditCardDetector implements Detector {
   readonly name = 'credit_card';
   readonly entities = ['CREDIT_CARD'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 12;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(CARD_RE, text, (m) => {
@@ -38,6 +39,7 @@ export class IbanDetector implements Detector {
   readonly name = 'iban';
   readonly entities = ['IBAN'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 2;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(IBAN_RE, text, (m) => {
@@ -71,6 +73,7 @@ export class BankRoutingDetector implements Detector {
   readonly name = 'bank_routing';
   readonly entities = ['BANK_ROUTING'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 9;
   readonly gatedBy = 'BANK_ROUTING' as const;
 
   detect(text: string, out: Candidate[]): void {
@@ -92,6 +95,7 @@ export class BankAccountDetector implements Detector {
   readonly name = 'bank_account';
   readonly entities = ['BANK_ACCOUNT'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 6;
   readonly gatedBy = 'BANK_ACCOUNT' as const;
 
   detect(text: string, out: Candidate[]): void {

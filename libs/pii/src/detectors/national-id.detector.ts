@@ -67,6 +67,7 @@ export class NationalIdDetector implements Detector {
   readonly name = 'national_id';
   readonly entities = ['NATIONAL_ID'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 1;
   private readonly rules: readonly IdRule[];
 
   constructor(kinds: readonly NationalIdKind[]) {

@@ -28,6 +28,7 @@ export class PhoneDetector implements Detector {
   readonly name = 'phone';
   readonly entities = ['PHONE'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 7;
 
   constructor(private readonly regions: readonly CountryCode[]) {}
 

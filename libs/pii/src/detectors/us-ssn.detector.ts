@@ -9,6 +9,7 @@ export class UsSsnDetector implements Detector {
   readonly name = 'us_ssn';
   readonly entities = ['US_SSN'] as const;
   readonly needsDigits = true;
+  readonly minDigits = 9;
 
   detect(text: string, out: Candidate[]): void {
     eachMatch(SSN_RE, text, (m) => {
