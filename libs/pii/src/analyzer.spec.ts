@@ -177,3 +177,15 @@ describe('whole postal addresses', () => {
     expect(addresses('Ship it to 12 Main Street, Springfield, IL 62704 by Friday.')).toEqual(['12 Main Street, Springfield, IL 62704']);
   });
 });
+
+describe('analyzeFields', () => {
+  it('returns, per field and in order, what analyze returns for that field alone', () => {
+    const fields = [
+      { text: 'Mail jane.doe@example.com', field: 'messages[1].content' },
+      { text: '', field: 'messages[2].content' },
+      { text: 'Jane Doe', field: 'name' },
+      { text: 'call +1 415-555-0110' },
+    ];
+    expect(analyzer.analyzeFields(fields)).toEqual(fields.map((f) => (f.text === '' ? [] : analyzer.analyze(f.text, { field: f.field }))));
+  });
+});
