@@ -44,15 +44,22 @@ export interface SealOptions {
   readonly context: SealContext;
   /** Plaintext bytes per segment (default 1 MiB); bounds the memory used on both sides. */
   readonly segmentSize?: number;
+  /**
+   * Streaming forms only (createSealStream, sealIterable): seal up to 2 x this many segments at once on the shared
+   * worker-thread pool, output order and bytes unchanged. 1 or absent = serial on the calling thread.
+   */
+  readonly parallelism?: number;
 }
 
 export interface OpenOptions {
   readonly dek: DekSource;
   readonly context: SealContext;
+  /** Streaming forms only (createOpenStream, openIterable): segments opened at once on the worker pool, as for sealing. */
+  readonly parallelism?: number;
 }
 
 const KDF_LABEL = 'confide/sealed-blob/v1';
-const MAX_SEGMENTS = 0x1_0000_0000;
+export const MAX_SEGMENTS = 0x1_0000_0000;
 const MAX_CONTEXT_FIELD_BYTES = 256;
 
 function assertContext(context: SealContext): void {
@@ -66,7 +73,7 @@ function assertContext(context: SealContext): void {
   }
 }
 
-interface BlobKeys {
+export interface BlobKeys {
   readonly key: KeyObject;
   readonly commitment: Buffer;
   readonly aad: Buffer;
@@ -77,7 +84,7 @@ interface BlobKeys {
  * The commitment makes the format key-committing (AES-GCM alone is not) and lets a wrong key or context fail
  * before any segment is touched. Each segment's AAD is SHA-256(info), binding tenant, dataset, key version and header.
  */
-function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer; keyVersion: number }, context: SealContext): BlobKeys {
+export function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer; keyVersion: number }, context: SealContext): BlobKeys {
   const info = encodeFields(KDF_LABEL, [header.boundBytes, context.tenantId, context.datasetId, u32(header.keyVersion)]);
   const okm = hkdfSha256(dek.material(), header.salt, info, 32 + COMMITMENT_LENGTH);
   const key = createSecretKey(okm.subarray(0, 32));
@@ -87,12 +94,34 @@ function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer
 }
 
 /** nonce = prefix (7) ‖ segment counter (4, big-endian) ‖ last-segment flag (1). */
-function segmentNonce(prefix: Buffer, counter: number, last: boolean): Buffer {
+export function segmentNonce(prefix: Buffer, counter: number, last: boolean): Buffer {
   const nonce = Buffer.allocUnsafe(12);
   prefix.copy(nonce, 0);
   nonce.writeUInt32BE(counter, NONCE_PREFIX_LENGTH);
   nonce[11] = last ? 1 : 0;
   return nonce;
+}
+
+/** Everything a sealer needs for one blob: header bytes, derived keys, nonce prefix, segment size. Internal. */
+export interface SealState {
+  readonly header: Buffer;
+  readonly keys: BlobKeys;
+  readonly noncePrefix: Buffer;
+  readonly segmentSize: number;
+}
+
+/**
+ * Draws a fresh salt and nonce prefix and derives the blob keys. `fixed` exists only so tests can show two sealing
+ * paths give identical bytes; production callers never pass it (callers never choose IVs).
+ */
+export function newSealState(options: SealOptions, fixed?: { salt: Buffer; noncePrefix: Buffer }): SealState {
+  assertContext(options.context);
+  const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const salt = fixed?.salt ?? randomBytes(SALT_LENGTH);
+  const noncePrefix = fixed?.noncePrefix ?? randomBytes(NONCE_PREFIX_LENGTH);
+  const boundBytes = encodeBoundHeader({ segmentSize, keyId: options.dek.keyId, keyVersion: options.dek.version, salt, noncePrefix });
+  const keys = deriveBlobKeys(options.dek, { boundBytes, salt, keyVersion: options.dek.version }, options.context);
+  return { header: Buffer.concat([boundBytes, keys.commitment]), keys, noncePrefix, segmentSize };
 }
 
 /**
@@ -109,20 +138,12 @@ export class SealedBlobWriter {
   #headerSent = false;
   #finished = false;
 
-  constructor(options: SealOptions) {
-    assertContext(options.context);
-    this.#segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-    const salt = randomBytes(SALT_LENGTH);
-    this.#noncePrefix = randomBytes(NONCE_PREFIX_LENGTH);
-    const boundBytes = encodeBoundHeader({
-      segmentSize: this.#segmentSize,
-      keyId: options.dek.keyId,
-      keyVersion: options.dek.version,
-      salt,
-      noncePrefix: this.#noncePrefix,
-    });
-    this.#keys = deriveBlobKeys(options.dek, { boundBytes, salt, keyVersion: options.dek.version }, options.context);
-    this.header = Buffer.concat([boundBytes, this.#keys.commitment]);
+  /** `state` is internal (tests); by default a fresh salt and nonce prefix are drawn. */
+  constructor(options: SealOptions, state: SealState = newSealState(options)) {
+    this.#segmentSize = state.segmentSize;
+    this.#noncePrefix = state.noncePrefix;
+    this.#keys = state.keys;
+    this.header = state.header;
   }
 
   push(chunk: Uint8Array): Buffer[] {
@@ -238,33 +259,12 @@ export class SealedBlobReader {
   }
 
   async #readHeader(): Promise<boolean> {
-    if (this.#queue.length < HEADER_FIXED_PREFIX) return false;
-    const headerLength = peekHeaderLength(this.#queue.peek(HEADER_FIXED_PREFIX));
-    if (this.#queue.length < headerLength) return false;
-    const header = decodeHeader(Buffer.concat(this.#queue.take(headerLength)));
-    const dek = await this.#resolveDek(header);
-    if (dek.keyId !== header.keyId) {
-      throw new EnvelopeError('key_id_mismatch', 'the data key id does not match the sealed blob');
-    }
-    if (dek.version !== header.keyVersion) {
-      throw new EnvelopeError(
-        'key_version_mismatch',
-        `the blob was sealed with key version ${header.keyVersion}, not ${dek.version}`,
-      );
-    }
-    const keys = deriveBlobKeys(dek, header, this.#options.context);
-    if (!timingSafeEqual(keys.commitment, header.commitment)) {
-      throw new EnvelopeError('context_mismatch', 'the key, context or header does not match the sealed blob');
-    }
-    this.#header = header;
-    this.#keys = keys;
+    const read = await readBlobHeader(this.#queue, this.#options);
+    if (read === undefined) return false;
+    this.#header = read.header;
+    this.#keys = read.keys;
     this.#state = 'segments';
     return true;
-  }
-
-  async #resolveDek(header: SealedBlobHeader): Promise<DataKey> {
-    const source = this.#options.dek;
-    return typeof source === 'function' ? await source({ keyId: header.keyId, keyVersion: header.keyVersion }) : source;
   }
 
   #openSegment(pieces: Buffer[], last: boolean, out: Buffer[]): void {
@@ -301,4 +301,31 @@ export class SealedBlobReader {
     }
     return out;
   }
+}
+
+/**
+ * Takes a sealed blob's header off the front of `queue` once it is all there (undefined until then), resolves the DEK,
+ * checks key id, version and the key commitment, and returns the header with the derived blob keys.
+ */
+export async function readBlobHeader(
+  queue: ByteQueue,
+  options: OpenOptions,
+): Promise<{ header: SealedBlobHeader; keys: BlobKeys } | undefined> {
+  if (queue.length < HEADER_FIXED_PREFIX) return undefined;
+  const headerLength = peekHeaderLength(queue.peek(HEADER_FIXED_PREFIX));
+  if (queue.length < headerLength) return undefined;
+  const header = decodeHeader(Buffer.concat(queue.take(headerLength)));
+  const source = options.dek;
+  const dek = typeof source === 'function' ? await source({ keyId: header.keyId, keyVersion: header.keyVersion }) : source;
+  if (dek.keyId !== header.keyId) {
+    throw new EnvelopeError('key_id_mismatch', 'the data key id does not match the sealed blob');
+  }
+  if (dek.version !== header.keyVersion) {
+    throw new EnvelopeError('key_version_mismatch', `the blob was sealed with key version ${header.keyVersion}, not ${dek.version}`);
+  }
+  const keys = deriveBlobKeys(dek, header, options.context);
+  if (!timingSafeEqual(keys.commitment, header.commitment)) {
+    throw new EnvelopeError('context_mismatch', 'the key, context or header does not match the sealed blob');
+  }
+  return { header, keys };
 }

@@ -1,9 +1,37 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { SealedBlobReader, SealedBlobWriter, type OpenOptions, type SealOptions } from './sealed-blob.cipher.js';
 import { decodeHeader, type SealedBlobHeader } from './sealed-blob.header.js';
+import { ParallelSealedBlobReader, ParallelSealedBlobWriter } from './sealed-blob.parallel.js';
+
+const parallel = (options: { parallelism?: number }): boolean => (options.parallelism ?? 1) > 1;
+
+/** An async Transform over a push/finish codec (the worker-pool forms). */
+function asyncTransform(codec: { push(c: Uint8Array): Promise<Buffer[]>; finish(): Promise<Buffer[]> }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      codec.push(chunk).then(
+        (pieces) => {
+          for (const piece of pieces) this.push(piece);
+          callback();
+        },
+        (error: unknown) => callback(error as Error),
+      );
+    },
+    flush(callback: TransformCallback) {
+      codec.finish().then(
+        (pieces) => {
+          for (const piece of pieces) this.push(piece);
+          callback();
+        },
+        (error: unknown) => callback(error as Error),
+      );
+    },
+  });
+}
 
 /** A Transform: plaintext in, sealed blob out. Memory stays bounded by one segment plus the chunk in flight. */
 export function createSealStream(options: SealOptions): Transform {
+  if (parallel(options)) return asyncTransform(new ParallelSealedBlobWriter(options));
   const writer = new SealedBlobWriter(options);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
@@ -31,6 +59,7 @@ export function createSealStream(options: SealOptions): Transform {
  * cleanly (a truncated blob is detected only at its end).
  */
 export function createOpenStream(options: OpenOptions): Transform {
+  if (parallel(options)) return asyncTransform(new ParallelSealedBlobReader(options));
   const reader = new SealedBlobReader(options);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
@@ -58,6 +87,12 @@ export async function* sealIterable(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: SealOptions,
 ): AsyncGenerator<Buffer> {
+  if (parallel(options)) {
+    const writer = new ParallelSealedBlobWriter(options);
+    for await (const chunk of source) yield* await writer.push(chunk);
+    yield* await writer.finish();
+    return;
+  }
   const writer = new SealedBlobWriter(options);
   for await (const chunk of source) yield* writer.push(chunk);
   yield* writer.finish();
@@ -67,7 +102,7 @@ export async function* openIterable(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: OpenOptions,
 ): AsyncGenerator<Buffer> {
-  const reader = new SealedBlobReader(options);
+  const reader = parallel(options) ? new ParallelSealedBlobReader(options) : new SealedBlobReader(options);
   for await (const chunk of source) yield* await reader.push(chunk);
   yield* await reader.finish();
 }
