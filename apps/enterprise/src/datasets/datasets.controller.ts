@@ -21,6 +21,7 @@ import type { Principal } from '@confide/domain';
 import { ZodValidationPipe } from '@confide/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DatasetsService } from './datasets.service.js';
+import { FheDatasetsService } from '../fhe/fhe-datasets.service.js';
 
 /** Upload bodies are passed through as the raw request stream: never buffered, never parsed by Fastify. */
 export const DATASET_CONTENT_TYPES = ['application/jsonl', 'application/x-ndjson', 'text/csv', 'application/octet-stream'] as const;
@@ -31,6 +32,7 @@ export const DATASET_CONTENT_TYPES = ['application/jsonl', 'application/x-ndjson
 export class DatasetsController implements OnModuleInit {
   constructor(
     @Inject(DatasetsService) private readonly datasets: DatasetsService,
+    @Inject(FheDatasetsService) private readonly fheDatasets: FheDatasetsService,
     @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
   ) {}
 
@@ -58,7 +60,9 @@ export class DatasetsController implements OnModuleInit {
     const length = header('content-length');
     const body = (req.body ?? req.raw) as Readable;
     try {
-      const { dataset, replayed } = await this.datasets.create(p, body, {
+      // FHE mode derives features and CKKS-encrypts instead of sealing the protected records.
+      const service = query.protection === 'fhe' ? this.fheDatasets : this.datasets;
+      const { dataset, replayed } = await service.create(p, body, {
         query: { ...query, ...(query.filename === undefined && header('x-filename') ? { filename: header('x-filename')! } : {}) },
         contentType: (header('content-type') ?? '').split(';')[0]!.trim().toLowerCase(),
         contentLength: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,

@@ -1,0 +1,204 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AuditLog } from '@confide/audit';
+import type { FheJobDto, FheRefreshRequestDto, FheRefreshResponse, FheStartResponse } from '@confide/contracts';
+import { JobError, SchedulerError, type Principal } from '@confide/domain';
+import { openBuffer } from '@confide/envelope';
+import { FHE_LOGREG_TRAINER, FheEnterpriseSession, logRegAccuracy, type CkksParameters, type LogRegLayout } from '@confide/fhe';
+import { DatasetRepository, FheRepository, SchedulerLeaseAuthority, type FheDatasetRecord, type FheJobTarget } from '@confide/persistence';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
+import { FHE_SETTINGS, type FheSettings } from './fhe-storage.js';
+
+const DEFAULT_ITERATIONS = 5;
+const DEFAULT_LEARNING_RATE = 4;
+
+/**
+ * The enterprise's part in an `fhe-logreg` job (DESIGN §5.5). SEAL has no bootstrapping, so after every encrypted
+ * step the node sends the weights here: they are decrypted with the dataset's secret key (unwrapped from the KEK for
+ * the call, never sent anywhere), checked against the sigmoid's range and re-encrypted fresh. Every node call must
+ * present the job's current lease epoch and come from the lease holder (SchedulerLeaseAuthority, database clock).
+ * After the final iteration the weights are evaluated on the sealed plaintext holdout.
+ */
+@Injectable()
+export class FheJobsService implements OnModuleDestroy {
+  private readonly fhe: FheRepository;
+  private readonly datasets: DatasetRepository;
+  private readonly leases: SchedulerLeaseAuthority;
+  /** Owner sessions by job: restoring keys costs ~100 ms at N=16384; a cache miss (another replica) only costs that. */
+  private readonly sessions = new Map<string, Promise<FheEnterpriseSession>>();
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(DATASET_STORAGE) private readonly storage: DatasetStorage,
+    @Inject(FHE_SETTINGS) private readonly settings: FheSettings,
+  ) {
+    this.fhe = new FheRepository(ds);
+    this.datasets = new DatasetRepository(ds);
+    this.leases = new SchedulerLeaseAuthority(ds);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.dispose();
+    this.sessions.clear();
+  }
+
+  async start(p: Principal, jobId: string, leaseEpoch: number): Promise<FheStartResponse> {
+    const { target, dataset } = await this.authorise(p, jobId, leaseEpoch, this.ds.manager);
+    const hp = target.hyperparameters;
+    const iterations = typeof hp.n_epochs === 'number' ? hp.n_epochs : DEFAULT_ITERATIONS;
+    const learningRate = DEFAULT_LEARNING_RATE * (typeof hp.learning_rate_multiplier === 'number' ? hp.learning_rate_multiplier : 1);
+    const layout = dataset.layout as unknown as LogRegLayout;
+    await this.ds.transaction(async (em) => {
+      const now = new Date();
+      await this.fhe.ensureJob(em, {
+        jobId, tenantId: target.tenantId, datasetId: target.trainingFile, iterations, learningRate, completedIterations: 0, leaseEpoch,
+        weights: new Array<number>(layout.features + 1).fill(0), state: 'running', holdoutAccuracy: null, baselineAccuracy: null, createdAt: now, updatedAt: now,
+      });
+      await this.audit.append(em, { tenantId: target.tenantId, actor: { type: 'node', id: p.subject }, action: 'fhe.job.start', resource: { type: 'job', id: jobId }, outcome: 'success', details: { lease_epoch: leaseEpoch, dataset_id: target.trainingFile } });
+    });
+    const job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    if (job.state !== 'running') throw new SchedulerError('transition_refused', 'the FHE job has finished');
+    const owner = await this.session(target, dataset);
+    return {
+      object: 'fhe.job.start',
+      job_id: jobId,
+      parameters: dataset.parameters as FheStartResponse['parameters'],
+      layout,
+      iterations: job.iterations,
+      completed_iterations: job.completedIterations,
+      learning_rate: job.learningRate,
+      weights: Buffer.from(owner.encryptWeights(layout, job.weights)).toString('base64'),
+      bundle_bytes: dataset.bundleBytes,
+      ciphertexts_bytes: dataset.ciphertextsBytes,
+    };
+  }
+
+  /** The public bundle or the ciphertexts, streamed from the blob store to the lease holder. */
+  async material(p: Principal, jobId: string, leaseEpoch: number, which: 'bundle' | 'ciphertexts'): Promise<{ stream: Readable; bytes: number }> {
+    const { dataset } = await this.authorise(p, jobId, leaseEpoch, this.ds.manager);
+    const key = which === 'bundle' ? dataset.bundleBlobKey : dataset.ciphertextsBlobKey;
+    return { stream: await this.storage.blobs.get(key), bytes: which === 'bundle' ? dataset.bundleBytes : dataset.ciphertextsBytes };
+  }
+
+  async refresh(p: Principal, jobId: string, body: FheRefreshRequestDto): Promise<FheRefreshResponse> {
+    const { target, dataset } = await this.authorise(p, jobId, body.lease_epoch, this.ds.manager);
+    const job = await this.fhe.findJob(target.tenantId, jobId);
+    if (!job) throw new SchedulerError('transition_refused', 'the FHE job was not started');
+    if (job.state !== 'running' || body.iteration !== job.completedIterations + 1 || body.iteration > job.iterations) {
+      throw new SchedulerError('transition_refused', 'this iteration is not the next one of the job', undefined, `expected ${job.completedIterations + 1}`);
+    }
+    const layout = dataset.layout as unknown as LogRegLayout;
+    const owner = await this.session(target, dataset);
+    const { weights, ciphertext } = owner.refreshWeights(layout, Buffer.from(body.weights, 'base64'), { rowNormBound: dataset.rowNormBound });
+    const final = body.iteration === job.iterations;
+    let accuracy: { holdout: number; baseline: number } | null = null;
+    if (final) accuracy = await this.evaluate(target, dataset, weights);
+    await this.ds.transaction(async (em) => {
+      await this.authorise(p, jobId, body.lease_epoch, em);
+      const locked = await this.fhe.lockJob(em, jobId);
+      if (!locked || locked.completedIterations !== body.iteration - 1 || locked.state !== 'running') {
+        throw new SchedulerError('transition_refused', 'this iteration was already refreshed');
+      }
+      await this.fhe.updateJob(em, jobId, {
+        completedIterations: body.iteration,
+        leaseEpoch: body.lease_epoch,
+        weights: Array.from(weights),
+        ...(final ? { state: 'finished' as const, holdoutAccuracy: accuracy!.holdout, baselineAccuracy: accuracy!.baseline } : {}),
+      });
+      await this.audit.append(em, {
+        tenantId: target.tenantId,
+        actor: { type: 'node', id: p.subject },
+        action: final ? 'fhe.job.finish' : 'fhe.job.refresh',
+        resource: { type: 'job', id: jobId },
+        outcome: 'success',
+        details: { iteration: body.iteration, lease_epoch: body.lease_epoch, ...(accuracy ? { holdout_accuracy: accuracy.holdout, baseline_accuracy: accuracy.baseline } : {}) },
+      });
+    });
+    if (final) this.forget(jobId);
+    return { object: 'fhe.refresh', iteration: body.iteration, done: final, ...(final ? {} : { weights: Buffer.from(ciphertext).toString('base64') }) };
+  }
+
+  async get(p: Principal, jobId: string): Promise<FheJobDto> {
+    const job = await this.fhe.findJob(p.tenantId, jobId);
+    if (!job) throw new JobError('job_not_found', 'No FHE job with this id.', 'job_id');
+    return {
+      object: 'fhe.job',
+      job_id: job.jobId,
+      dataset_id: job.datasetId,
+      state: job.state,
+      iterations: job.iterations,
+      completed_iterations: job.completedIterations,
+      learning_rate: job.learningRate,
+      holdout_accuracy: job.holdoutAccuracy,
+      baseline_accuracy: job.baselineAccuracy,
+      weights: job.state === 'finished' ? job.weights : null,
+    };
+  }
+
+  /** The job is an fhe-logreg job on an FHE dataset, and the caller holds its lease at this epoch. */
+  private async authorise(p: Principal, jobId: string, leaseEpoch: number, em: EntityManager): Promise<{ target: FheJobTarget; dataset: FheDatasetRecord }> {
+    const target = await this.fhe.findJobTarget(jobId);
+    if (!target || target.trainer !== FHE_LOGREG_TRAINER || target.privacy.mode !== 'fhe') throw new JobError('job_not_found', 'No FHE job with this id.', 'job_id');
+    const verdict = await this.leases.checkLease({ tenantId: p.tenantId, jobId, leaseEpoch, nodeId: p.subject }, em);
+    if (!verdict.ok) {
+      // One answer for every refusal (as for key release); the reason stays in the log.
+      throw new SchedulerError('lease_fenced', 'The lease is not current for this caller.', undefined, verdict.reason);
+    }
+    const dataset = await this.fhe.findDatasetWithSecrets(target.tenantId, target.trainingFile);
+    if (!dataset) throw new JobError('dataset_not_found', 'The job has no FHE dataset.', 'training_file');
+    return { target, dataset };
+  }
+
+  private session(target: FheJobTarget, dataset: FheDatasetRecord): Promise<FheEnterpriseSession> {
+    let s = this.sessions.get(target.id);
+    if (s === undefined) {
+      s = this.restore(target, dataset);
+      s.catch(() => this.sessions.delete(target.id));
+      this.sessions.set(target.id, s);
+      while (this.sessions.size > 8) this.forget(this.sessions.keys().next().value!);
+    }
+    return s;
+  }
+
+  private async restore(target: FheJobTarget, dataset: FheDatasetRecord): Promise<FheEnterpriseSession> {
+    const binding = { tenantId: target.tenantId, datasetId: `${dataset.datasetId}#fhe_secret` };
+    const wrapped = await this.datasets.findWrappedKey(target.tenantId, dataset.datasetId, 'fhe_secret');
+    if (!wrapped) throw new JobError('dataset_not_found', 'The FHE dataset has no key.', 'training_file');
+    const dek = await this.storage.keyring.unwrapDek(wrapped.wrapped, binding);
+    let sk: Buffer | undefined;
+    try {
+      sk = await openBuffer(dataset.sealedSecretKey, { dek, context: binding });
+      return await FheEnterpriseSession.restore(dataset.parameters as unknown as CkksParameters, sk, { allowInsecure: this.settings.allowInsecure });
+    } finally {
+      dek.destroy();
+      sk?.fill(0);
+    }
+  }
+
+  private forget(jobId: string): void {
+    const s = this.sessions.get(jobId);
+    this.sessions.delete(jobId);
+    void s?.then((x) => x.dispose(), () => undefined);
+  }
+
+  private async evaluate(target: FheJobTarget, dataset: FheDatasetRecord, weights: Float64Array): Promise<{ holdout: number; baseline: number }> {
+    const binding = { tenantId: target.tenantId, datasetId: `${dataset.datasetId}#fhe_holdout` };
+    const wrapped = await this.datasets.findWrappedKey(target.tenantId, dataset.datasetId, 'fhe_holdout');
+    if (!wrapped) throw new JobError('dataset_not_found', 'The FHE dataset has no holdout key.', 'training_file');
+    const dek = await this.storage.keyring.unwrapDek(wrapped.wrapped, binding);
+    const chunks: Buffer[] = [];
+    for await (const c of await this.storage.blobs.get(dataset.holdoutBlobKey)) chunks.push(c as Buffer);
+    let plain: Buffer;
+    try {
+      plain = await openBuffer(Buffer.concat(chunks), { dek, context: binding });
+    } finally {
+      dek.destroy();
+    }
+    const holdout = JSON.parse(plain.toString('utf8')) as { features: number[][]; labels: number[] };
+    plain.fill(0);
+    const positives = holdout.labels.filter((y) => y === 1).length / Math.max(1, holdout.labels.length);
+    return { holdout: logRegAccuracy(weights, holdout.features, holdout.labels), baseline: Math.max(positives, 1 - positives) };
+  }
+}
