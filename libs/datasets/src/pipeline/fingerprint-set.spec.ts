@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { FingerprintSet } from './fingerprint-set.js';
+
+const fp = (i: number): [number, number] => {
+  const d = createHash('sha256').update(String(i)).digest();
+  return [d.readUInt32BE(0), d.readUInt32BE(4)];
+};
+
+describe('FingerprintSet', () => {
+  it('adds new fingerprints once and reports repeats, across growth', () => {
+    const set = new FingerprintSet(4);
+    for (let i = 0; i < 20_000; i++) expect(set.add(...fp(i))).toBe(true);
+    expect(set.size).toBe(20_000);
+    for (let i = 0; i < 20_000; i += 7) expect(set.add(...fp(i))).toBe(false);
+    for (let i = 20_000; i < 20_100; i++) expect(set.has(...fp(i))).toBe(false);
+    expect(set.size).toBe(20_000);
+  });
+
+  it('tells apart fingerprints that share either half, and stores the all-zero one', () => {
+    const set = new FingerprintSet();
+    expect(set.add(1, 2)).toBe(true);
+    expect(set.add(1, 3)).toBe(true);
+    expect(set.add(2, 2)).toBe(true);
+    expect(set.add(0, 0)).toBe(true);
+    expect(set.add(0, 0)).toBe(false);
+    expect(set.has(1, 2) && set.has(1, 3) && set.has(2, 2)).toBe(true);
+    expect(set.has(2, 3)).toBe(false);
+    expect(set.add(0xffffffff, -1)).toBe(true);
+    expect(set.has(0xffffffff, 0xffffffff)).toBe(true);
+  });
+});
