@@ -18,6 +18,8 @@ const SENTENCE_START_RE = /(?:^|[.!?"“(\n]\s*|\n\s*)$/;
 const FOLLOWED_BY_VERB_RE =
   /^(?:['’]s\b|:\s|\s+(?:is|was|has|had|have|said|says|spent|began|begins|lives|lived|works|worked|wrote|writes|told|asked|called|shouted|smiled|added|replied|joined|left|went|came|just|will|would|can|could|did|does)\b)/;
 
+const LONE_WORD_FOLLOWERS: ReadonlySet<number> = new Set([...' \t\n\r,;:!?.)"'].map((c) => c.charCodeAt(0)));
+
 type TokenClass = 'name' | 'name_word' | 'unknown' | 'word' | 'stop' | 'place' | 'initial' | 'particle' | 'honorific';
 
 interface Token {
@@ -48,12 +50,42 @@ export class PersonDetector implements Detector {
     let cap: RegExpExecArray | null;
     // Find capitals with a plain class scan, then try the run pattern anchored there (sticky).
     while ((cap = CAPITAL_RE.exec(text)) !== null) {
+      // Most capitals start an ordinary word ("The", "Please"): when that word stands alone it can yield no
+      // name, so the run pattern is not tried.
+      const skipTo = this.loneWordEnd(text, cap.index);
+      if (skipTo > 0) {
+        CAPITAL_RE.lastIndex = skipTo;
+        continue;
+      }
       RUN_RE.lastIndex = cap.index;
       const m = RUN_RE.exec(text);
       if (m === null) continue;
       CAPITAL_RE.lastIndex = m.index + m[0].length;
       this.run(text, m, out);
     }
+  }
+
+  /**
+   * End of the ASCII word at `at` (capital + lowercase letters) when it classifies as a common word and no
+   * capitalised word follows on the same line, i.e. when a run starting here would be just this word and emit
+   * nothing; otherwise 0.
+   */
+  private loneWordEnd(text: string, at: number): number {
+    let i = at + 1;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c >= 97 && c <= 122) i++;
+      else break;
+    }
+    if (i - at < 2) return 0;
+    const next = i < text.length ? text.charCodeAt(i) : 32;
+    // Only plain delimiters after the word: no apostrophe, hyphen, digit, capital or non-ASCII letter.
+    if (!LONE_WORD_FOLLOWERS.has(next)) return 0;
+    let j = i;
+    while (j < text.length && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j++;
+    const after = j < text.length ? text.charCodeAt(j) : 32;
+    if ((after >= 65 && after <= 90) || after >= 128) return 0;
+    return this.classify(text.slice(at, i)) === 'word' ? i : 0;
   }
 
   private run(text: string, m: RegExpExecArray, out: Candidate[]): void {

@@ -9,6 +9,8 @@ const PHONE_RE =
 const DATE_LIKE_RE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 const DATE_PREFIX_RE = /^(?:19|20)\d{2}-\d{2}-\d{2}/;
 const EXT_RE = /[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$/i;
+// The body is already one phone-shaped run: parse it whole, skipping libphonenumber's search for a number in text.
+const WHOLE = { extract: false } as const;
 const SSN_LAYOUT_RE = /^\d{3}([- ])\d{2}\1\d{4}$/;
 const TRAILING_SEPARATORS_RE = /[ .(-]+$/;
 
@@ -107,12 +109,12 @@ export class PhoneDetector implements Detector {
     let possibleRegion: string | undefined;
     if (international) {
       const intl = body.startsWith('00') ? '+' + body.slice(2) : body;
-      const p = parsePhoneNumberFromString(intl);
+      const p = parsePhoneNumberFromString(intl, WHOLE);
       if (p?.isValid()) return { valid: true, possible: true, region: p.country ?? 'intl' };
       if (p?.isPossible()) possibleRegion = p.country ?? 'intl';
     } else {
       for (const region of this.regions) {
-        const p = parsePhoneNumberFromString(body, region);
+        const p = parsePhoneNumberFromString(body, { defaultCountry: region, extract: false });
         if (!p) continue;
         if (p.isValid()) return { valid: true, possible: true, region };
         if (possibleRegion === undefined && p.isPossible()) possibleRegion = region;
