@@ -21,13 +21,13 @@
  *      BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres; a database is created and dropped).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimulatedAttester, SnpVerifier, TdxVerifier } from '@confide/attestation';
-import { LEASE_AUTHORITY, type InMemoryLeaseAuthority } from '@confide/keybroker';
 import { loadConfig, startServer } from '@confide/platform';
 import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
@@ -130,7 +130,7 @@ async function releaseClient(): Promise<void> {
           // From when the request was due, so falling behind counts (no coordinated omission).
           latencies.push(performance.now() - due);
         } catch (error) {
-          if (failed++ === 0) console.error('first failed release:', error instanceof Error ? error.message : error);
+          if (failed++ === 0) console.error('first failed release:', error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : error);
         }
       })(),
     );
@@ -164,7 +164,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease: number }> {
+async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease: number; serverSysMsPerRelease: number }> {
   const dbName = `confide_bench_attest_${process.pid}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -191,7 +191,34 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
       return json;
     };
     const tenantId = 'acme';
-    server.app.get<InMemoryLeaseAuthority>(LEASE_AUTHORITY).grant({ tenantId, jobId: 'bench-job', epoch: 1 });
+    // The key broker asks the scheduler's lease table: one running job leased (epoch 1, live for the whole run) to a
+    // node operated by the calling service account.
+    const jobId = randomUUID();
+    const nodeId = randomUUID();
+    const subject = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
+    const db = new pg.Client({ connectionString: url.toString() });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO enterprise.fine_tuning_jobs (id, tenant_id, status, phase, trainer, model, training_file, hyperparameters, privacy, placement,
+           verification, budget, lease_epoch, leased, result_files, created_by, created_at, updated_at)
+         VALUES ($1, $2, 'running', 'training', 'text-classifier', 'bench', $3, '{}', '{}', '{}', '{}', '{}', 1, true, '[]', 'bench', now(), now())`,
+        [jobId, tenantId, randomUUID()],
+      );
+      await db.query(
+        `INSERT INTO scheduler.nodes (id, name, operator_tenant_id, operator_subject, provider, region, gpu_model, gpu_count, gpu_memory_gb, tee_type,
+           hourly_price, state, identity_jkt, identity_jwk, reliability, registered_at)
+         VALUES ($1, 'bench-node', $2, $3, 'bench', 'eu-west-1', 'H100', 1, 80, 'sev-snp', 1, 'active', 'bench', '{}', 1, now())`,
+        [nodeId, tenantId, subject],
+      );
+      await db.query(
+        `INSERT INTO scheduler.leases (id, job_id, tenant_id, node_id, epoch, state, hourly_price, granted_at, expires_at)
+         VALUES ($1, $2, $3, $4, 1, 'active', 1, now(), now() + make_interval(secs => $5))`,
+        [randomUUID(), jobId, tenantId, nodeId, RELEASE_SECONDS + 600],
+      );
+    } finally {
+      await db.end();
+    }
     const key = await post('/attestation/v1/keys', {
       dataset_id: 'bench-ds',
       release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['dev-simulated'], allow_simulated: true },
@@ -200,7 +227,7 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
     const { publicKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true });
     const { kty, crv, x, y } = await exportJWK(publicKey);
     const jwk = { kty: kty as 'EC', crv: crv as 'P-384', x: x!, y: y! };
-    const { nonce } = (await post('/attestation/v1/challenge', { job_id: 'bench-job', lease_epoch: 1 })) as { nonce: string };
+    const { nonce } = (await post('/attestation/v1/challenge', { job_id: jobId, lease_epoch: 1 })) as { nonce: string };
     const e = await attester.compositeEvidence({ nonce: Buffer.from(nonce, 'hex'), teePublicJwk: jwk, gpus: 1 });
     const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
     const attested = await post('/attestation/v1/attest', {
@@ -211,14 +238,15 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
         gpus: e.gpus.map((g) => ({ format: g.format, report: b64(g.evidence), certs: g.certificates.map(b64) })),
       },
     });
-    const body = { attestation_result: attested.attestation_result, job_id: 'bench-job', lease_epoch: 1 };
+    const body = { attestation_result: attested.attestation_result, job_id: jobId, lease_epoch: 1 };
     const path = `/attestation/v1/keys/${String(key.id)}/release`;
     for (let i = 0; i < 50; i++) await post(path, body); // warm-up (JIT, pool connections)
 
     const cpu0 = process.cpuUsage();
     const result = await runClient({ url: `${server.url}${path}`, token, body, rate: RATE, seconds: RELEASE_SECONDS });
     const cpu = process.cpuUsage(cpu0);
-    return { ...result, serverCpuMsPerRelease: (cpu.user + cpu.system) / 1000 / Math.max(1, result.ok + result.failed) };
+    const n = Math.max(1, result.ok + result.failed);
+    return { ...result, serverCpuMsPerRelease: (cpu.user + cpu.system) / 1000 / n, serverSysMsPerRelease: cpu.system / 1000 / n };
   } finally {
     await server.close();
     const c = new pg.Client({ connectionString: ADMIN_URL });
@@ -251,7 +279,7 @@ async function main(): Promise<void> {
 
   const r = await releaseLatency();
   console.log(`key release on Postgres, ${RATE} req/s open loop for ${RELEASE_SECONDS} s (127.0.0.1, client in a separate process); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`  completed ${r.ok}, failed ${r.failed}, achieved ${r.achieved.toFixed(1)} req/s, server CPU ${r.serverCpuMsPerRelease.toFixed(2)} ms per release`);
+  console.log(`  completed ${r.ok}, failed ${r.failed}, achieved ${r.achieved.toFixed(1)} req/s, server CPU ${r.serverCpuMsPerRelease.toFixed(2)} ms per release (of which system ${r.serverSysMsPerRelease.toFixed(2)})`);
   console.log(`  p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms (target < 50)   max ${r.max.toFixed(1)} ms`);
 }
 

@@ -22,20 +22,37 @@ export interface ChainRequest {
   readonly verifiedLinks?: VerifiedLinkCache;
 }
 
-/** Remembers (certificate, issuer) pairs whose signature verified. Bounded; cleared when full. */
+/**
+ * Remembers (certificate, issuer) pairs whose signature verified. Bounded; cleared when full. Parsed certificates
+ * are immutable, so a pair of the same objects is answered by identity without re-encoding the DER; other objects
+ * with the same bytes are matched by content.
+ */
 export class VerifiedLinkCache {
   private readonly links = new Set<string>();
+  private byIdentity = new WeakMap<Certificate, WeakSet<Certificate>>();
   constructor(private readonly maxEntries = 10_000) {}
 
   static keyOf(cert: Certificate, issuer: Certificate): string {
     return `${Buffer.from(cert.der).toString('base64')}|${Buffer.from(issuer.publicKey.spki).toString('base64')}`;
   }
   has(cert: Certificate, issuer: Certificate): boolean {
-    return this.links.has(VerifiedLinkCache.keyOf(cert, issuer));
+    if (this.byIdentity.get(cert)?.has(issuer)) return true;
+    if (!this.links.has(VerifiedLinkCache.keyOf(cert, issuer))) return false;
+    this.remember(cert, issuer);
+    return true;
   }
   add(cert: Certificate, issuer: Certificate): void {
-    if (this.links.size >= this.maxEntries) this.links.clear();
+    if (this.links.size >= this.maxEntries) {
+      this.links.clear();
+      this.byIdentity = new WeakMap();
+    }
     this.links.add(VerifiedLinkCache.keyOf(cert, issuer));
+    this.remember(cert, issuer);
+  }
+  private remember(cert: Certificate, issuer: Certificate): void {
+    let set = this.byIdentity.get(cert);
+    if (!set) this.byIdentity.set(cert, (set = new WeakSet()));
+    set.add(issuer);
   }
 }
 

@@ -108,7 +108,8 @@ function malformed(message: string, target: string): AttestationError {
 }
 
 function isZero(bytes: Uint8Array): boolean {
-  return bytes.every((b) => b === 0);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** Product from CPUID family/model (AMD: family 19h models 0x–0Fh Milan, 10h–1Fh and A0h–AFh Genoa; 1Ah Turin). */
@@ -176,7 +177,8 @@ export function parseSnpReport(bytes: Uint8Array): SnpAttestationReport {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number): number => view.getUint32(o, true);
   const u64 = (o: number): bigint => view.getBigUint64(o, true);
-  const hex = (o: number, n: number): string => toHex(bytes.subarray(o, o + n));
+  const allHex = toHex(bytes); // once: each field is a slice of it
+  const hex = (o: number, n: number): string => allHex.slice(2 * o, 2 * (o + n));
   const region = (o: number, n: number): Uint8Array => bytes.subarray(o, o + n);
 
   const version = u32(0x000);

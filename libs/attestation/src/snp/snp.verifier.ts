@@ -69,6 +69,13 @@ export class SnpVerifier implements EvidenceVerifier {
   private readonly crypto: CryptoProvider;
   private readonly verifiedLinks = new VerifiedLinkCache();
   private readonly trust: Readonly<Record<SnpProduct, ProductTrust>>;
+  /**
+   * Supplied certificate blobs already parsed, matched by exact bytes (VCEKs repeat across reports of a chip).
+   * Returning the same objects lets the link cache and the extension cache hit by identity.
+   */
+  private readonly certificateBlobs = new Map<number, { bytes: Buffer; certs: Certificate[] }[]>();
+  private certificateBlobCount = 0;
+  private readonly endorsementKeys = new WeakMap<Certificate, AmdEndorsementKeyInfo>();
 
   constructor(config: SnpVerifierConfig = {}) {
     this.crypto = config.crypto ?? new WebCryptoProvider();
@@ -88,6 +95,23 @@ export class SnpVerifier implements EvidenceVerifier {
     this.trust = { Milan: load('Milan'), Genoa: load('Genoa'), Turin: load('Turin') };
   }
 
+  private parsedCertificates(blob: Uint8Array): Certificate[] {
+    const view = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const bucket = this.certificateBlobs.get(blob.length);
+    const hit = bucket?.find((e) => e.bytes.equals(view));
+    if (hit) return hit.certs;
+    const certs = certificatesFromPemOrDer(blob).map((der) => parseCertificate(der, 'certificates'));
+    if (this.certificateBlobCount >= 256) {
+      this.certificateBlobs.clear();
+      this.certificateBlobCount = 0;
+    }
+    const entry = { bytes: Buffer.from(view), certs };
+    if (bucket) bucket.push(entry);
+    else this.certificateBlobs.set(blob.length, [entry]);
+    this.certificateBlobCount++;
+    return certs;
+  }
+
   async verify(evidence: Uint8Array, options: VerifyOptions): Promise<VerifiedEvidence> {
     return toVerifiedEvidence(await this.verifyReport(evidence, options));
   }
@@ -98,15 +122,17 @@ export class SnpVerifier implements EvidenceVerifier {
       throw new AttestationError('signature_invalid', 'SNP report is not signed (chip key masked)', 'signerInfo');
     }
 
-    const supplied = (options.certificates ?? []).flatMap((blob) =>
-      certificatesFromPemOrDer(blob).map((der) => parseCertificate(der, 'certificates')),
-    );
+    const supplied = (options.certificates ?? []).flatMap((blob) => this.parsedCertificates(blob));
     const wanted = report.signerInfo.signingKey === 'vlek' ? 'SEV-VLEK' : 'SEV-VCEK';
     const leaf = supplied.find((c) => c.subjectCommonName === wanted);
     if (!leaf) {
       throw new AttestationError('certificate_chain_incomplete', `no ${wanted} certificate supplied`, 'certificates');
     }
-    const endorsementKey = parseAmdEndorsementKey(leaf);
+    let endorsementKey = this.endorsementKeys.get(leaf);
+    if (!endorsementKey) {
+      endorsementKey = parseAmdEndorsementKey(leaf);
+      this.endorsementKeys.set(leaf, endorsementKey);
+    }
     if (report.product && report.product !== endorsementKey.product) {
       throw new AttestationError('certificate_extension_mismatch', 'report CPUID and endorsement key product differ', 'product');
     }
