@@ -74,14 +74,38 @@ export async function* readLines(source: ByteSource, limits: ReaderLimits): Asyn
   }
 }
 
-/** Every string leaf of a JSON value with its path (`messages[2].content`). */
+/** Keys of chat records whose values are enumerations or ids, not free text (the dataset pipeline skips them too). */
+export const NON_TEXT_KEYS: ReadonlySet<string> = new Set(['role', 'type', 'tool_call_id', 'weight']);
+
+/** Field paths repeat in every record: each is built once (bounded), so lookups by path hash a flat string. */
+const childPaths = new Map<string, Map<string | number, string>>();
+
+function childPath(parent: string, key: string | number): string {
+  let children = childPaths.get(parent);
+  if (!children) {
+    if (childPaths.size >= 10_000) return typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
+    children = new Map();
+    childPaths.set(parent, children);
+  }
+  let path = children.get(key);
+  if (path === undefined) {
+    path = typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
+    if (children.size < 1000) children.set(key, path);
+  }
+  return path;
+}
+
+/** Every string leaf of a JSON value with its path (`messages[2].content`), except values of NON_TEXT_KEYS. */
 export function collectStringFields(value: unknown, path: string, out: FieldText[]): void {
   if (typeof value === 'string') {
     out.push({ field: path, text: value });
   } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) collectStringFields(value[i], `${path}[${i}]`, out);
+    for (let i = 0; i < value.length; i++) collectStringFields(value[i], childPath(path, i), out);
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) collectStringFields(v, path === '' ? k : `${path}.${k}`, out);
+    for (const k in value) {
+      if (!Object.hasOwn(value, k) || NON_TEXT_KEYS.has(k)) continue;
+      collectStringFields((value as Record<string, unknown>)[k], childPath(path, k), out);
+    }
   }
 }
 
