@@ -210,6 +210,25 @@ export class SealedBlobReader {
     return this.#header;
   }
 
+  /**
+   * The synchronous form of push once the header has been read (no promise per chunk on the hot path); undefined,
+   * with nothing consumed, while the header is still pending (use push then).
+   */
+  pushSync(chunk: Uint8Array): Buffer[] | undefined {
+    if (this.#state === 'header') return undefined;
+    this.#assertUsable();
+    this.#queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    try {
+      const out: Buffer[] = [];
+      const segmentLength = this.#segmentLength();
+      while (this.#queue.length > segmentLength) this.#openSegment(this.#queue.take(segmentLength), false, out);
+      return out;
+    } catch (error) {
+      this.#state = 'failed';
+      throw error;
+    }
+  }
+
   async push(chunk: Uint8Array): Promise<Buffer[]> {
     this.#assertUsable();
     this.#queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));

@@ -63,6 +63,19 @@ export function createOpenStream(options: OpenOptions): Transform {
   const reader = new SealedBlobReader(options);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      // After the header, segments open synchronously: no promise and microtask hop per chunk.
+      let ready: Buffer[] | undefined;
+      try {
+        ready = reader.pushSync(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      if (ready !== undefined) {
+        for (const piece of ready) this.push(piece);
+        callback();
+        return;
+      }
       reader.push(chunk).then(
         (pieces) => {
           for (const piece of pieces) this.push(piece);
@@ -102,8 +115,14 @@ export async function* openIterable(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: OpenOptions,
 ): AsyncGenerator<Buffer> {
-  const reader = parallel(options) ? new ParallelSealedBlobReader(options) : new SealedBlobReader(options);
-  for await (const chunk of source) yield* await reader.push(chunk);
+  if (parallel(options)) {
+    const reader = new ParallelSealedBlobReader(options);
+    for await (const chunk of source) yield* await reader.push(chunk);
+    yield* await reader.finish();
+    return;
+  }
+  const reader = new SealedBlobReader(options);
+  for await (const chunk of source) yield* reader.pushSync(chunk) ?? (await reader.push(chunk));
   yield* await reader.finish();
 }
 
