@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester, type CompositeEvidence, type TeePublicJwk } from '@confide/attestation';
 import { DataKey, openBuffer, sealBuffer, type Keyring } from '@confide/envelope';
-import { LEASE_AUTHORITY, verifyReportExport, type InMemoryLeaseAuthority } from '@confide/keybroker';
+import { verifyReportExport } from '@confide/keybroker';
 import { KeyBrokerRepository } from '@confide/persistence';
 import { compactDecrypt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { KEYRING } from '../../apps/attestation/src/infrastructure/attestation.tokens.js';
@@ -20,9 +20,46 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
   let s: TestServer;
   let admin: string;
   let attester: SimulatedAttester;
-  let leases: InMemoryLeaseAuthority;
   let keyId: string;
   const tenant = 'acme';
+  const JOB1 = randomUUID();
+  const JOB2 = randomUUID();
+
+  /**
+   * The key broker asks the scheduler's lease table: a job row with its current epoch, a node operated by the
+   * calling service account, and one live lease per epoch.
+   */
+  const leases = {
+    nodeId: randomUUID(),
+    async grant(g: { tenantId: string; jobId: string; epoch: number }): Promise<void> {
+      const subject = (JSON.parse(Buffer.from(admin.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
+      await s.dataSource.query(
+        `INSERT INTO scheduler.nodes (id, name, operator_tenant_id, operator_subject, provider, region, gpu_model, gpu_count, gpu_memory_gb, tee_type,
+           hourly_price, state, identity_jkt, identity_jwk, reliability, registered_at)
+         VALUES ($1, 'e2e-node', $2, $3, 'e2e', 'eu-west-1', 'H100', 1, 80, 'sev-snp', 1, 'active', 'e2e', '{}', 1, now()) ON CONFLICT (id) DO NOTHING`,
+        [this.nodeId, g.tenantId, subject],
+      );
+      await s.dataSource.query(
+        `INSERT INTO enterprise.fine_tuning_jobs (id, tenant_id, status, phase, trainer, model, training_file, hyperparameters, privacy, placement,
+           verification, budget, lease_epoch, leased, result_files, created_by, created_at, updated_at)
+         VALUES ($1, $2, 'running', 'training', 'text-classifier', 'e2e', $3, '{}', '{}', '{}', '{}', '{}', $4, true, '[]', 'e2e', now(), now())
+         ON CONFLICT (id) DO UPDATE SET lease_epoch = EXCLUDED.lease_epoch`,
+        [g.jobId, g.tenantId, randomUUID(), g.epoch],
+      );
+      // A re-lease ends the previous holder's lease (one active lease per job).
+      await s.dataSource.query(`UPDATE scheduler.leases SET state = 'expired', ended_at = now(), end_reason = 'e2e re-lease' WHERE job_id = $1 AND state = 'active'`, [
+        g.jobId,
+      ]);
+      await s.dataSource.query(
+        `INSERT INTO scheduler.leases (id, job_id, tenant_id, node_id, epoch, state, hourly_price, granted_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'active', 1, now(), now() + interval '1 hour')`,
+        [randomUUID(), g.jobId, g.tenantId, this.nodeId, g.epoch],
+      );
+    },
+    async cancel(_tenantId: string, jobId: string): Promise<void> {
+      await s.dataSource.query(`UPDATE enterprise.fine_tuning_jobs SET cancel_requested = true WHERE id = $1`, [jobId]);
+    },
+  };
 
   const call = async (method: string, path: string, body?: unknown, token = admin): Promise<{ status: number; body: Record<string, unknown> }> => {
     const res = await fetch(`${s.url}${path}`, {
@@ -55,7 +92,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
   const attest = async (o: { job?: string; epoch?: number; bound?: TeePublicJwk; presented?: TeePublicJwk; debug?: boolean } = {}) => {
     const tee = await teeKeyPair();
     const bound = o.bound ?? tee.publicJwk;
-    const ch = await call('POST', '/attestation/v1/challenge', { job_id: o.job ?? 'job-1', lease_epoch: o.epoch ?? 1 });
+    const ch = await call('POST', '/attestation/v1/challenge', { job_id: o.job ?? JOB1, lease_epoch: o.epoch ?? 1 });
     expect(ch.status).toBe(200);
     const nonce = ch.body.nonce as string;
     const evidence = await attester.compositeEvidence({ nonce: Buffer.from(nonce, 'hex'), teePublicJwk: bound, gpus: 1, ...(o.debug ? { snp: { debug: true } } : {}) });
@@ -65,7 +102,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
   };
 
   const release = (result: string, o: { job?: string; epoch?: number; key?: string } = {}) =>
-    call('POST', `/attestation/v1/keys/${o.key ?? keyId}/release`, { attestation_result: result, job_id: o.job ?? 'job-1', lease_epoch: o.epoch ?? 1 });
+    call('POST', `/attestation/v1/keys/${o.key ?? keyId}/release`, { attestation_result: result, job_id: o.job ?? JOB1, lease_epoch: o.epoch ?? 1 });
 
   const auditRecords = async (): Promise<Array<{ action: string; outcome: string; reason: string | null; details: Record<string, unknown> }>> => {
     const log = s.auditLog as unknown as { drain?: () => Promise<void> };
@@ -86,8 +123,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     s = await startTestServer('postgres');
     admin = await s.token();
     attester = await SimulatedAttester.loadOrCreate(join(s.dataDir, 'dev-pki'));
-    leases = s.app.get<InMemoryLeaseAuthority>(LEASE_AUTHORITY);
-    leases.grant({ tenantId: tenant, jobId: 'job-1', epoch: 1 });
+    await leases.grant({ tenantId: tenant, jobId: JOB1, epoch: 1 });
     const created = await call('POST', '/attestation/v1/keys', {
       dataset_id: 'ds-1',
       release_policy: { allowed_tee_types: ['sev-snp'], allowed_policy_ids: ['dev-simulated'], allow_simulated: true },
@@ -163,26 +199,26 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
 
   it('refuses a stale lease epoch and a cancelled job', async () => {
     const before = await releases();
-    leases.grant({ tenantId: tenant, jobId: 'job-2', epoch: 1 });
-    const ok = await attest({ job: 'job-2', epoch: 1 });
+    await leases.grant({ tenantId: tenant, jobId: JOB2, epoch: 1 });
+    const ok = await attest({ job: JOB2, epoch: 1 });
     expect(ok.res.status).toBe(200);
-    leases.grant({ tenantId: tenant, jobId: 'job-2', epoch: 2 });
-    uniform(await release(ok.res.body.attestation_result as string, { job: 'job-2', epoch: 1 }), 'keybroker_release_denied');
+    await leases.grant({ tenantId: tenant, jobId: JOB2, epoch: 2 });
+    uniform(await release(ok.res.body.attestation_result as string, { job: JOB2, epoch: 1 }), 'keybroker_release_denied');
     expect((await lastDenial('keybroker.key_release'))?.reason).toBe('lease_epoch_stale');
     // The result is for epoch 1: asking with the current epoch does not rebind it.
-    uniform(await release(ok.res.body.attestation_result as string, { job: 'job-2', epoch: 2 }), 'keybroker_release_denied');
+    uniform(await release(ok.res.body.attestation_result as string, { job: JOB2, epoch: 2 }), 'keybroker_release_denied');
     expect((await lastDenial('keybroker.key_release'))?.reason).toBe('job_mismatch');
 
-    const current = await attest({ job: 'job-2', epoch: 2 });
-    leases.cancel(tenant, 'job-2');
-    uniform(await release(current.res.body.attestation_result as string, { job: 'job-2', epoch: 2 }), 'keybroker_release_denied');
+    const current = await attest({ job: JOB2, epoch: 2 });
+    await leases.cancel(tenant, JOB2);
+    uniform(await release(current.res.body.attestation_result as string, { job: JOB2, epoch: 2 }), 'keybroker_release_denied');
     expect((await lastDenial('keybroker.key_release'))?.reason).toBe('job_cancelled');
     expect(await releases()).toBe(before);
   });
 
   it('refuses an expired nonce and an unknown one (database clock)', async () => {
     const tee = await teeKeyPair();
-    const ch = await call('POST', '/attestation/v1/challenge', { job_id: 'job-1', lease_epoch: 1 });
+    const ch = await call('POST', '/attestation/v1/challenge', { job_id: JOB1, lease_epoch: 1 });
     const nonce = ch.body.nonce as string;
     const hash = createHash('sha256').update(Buffer.from(nonce, 'hex')).digest();
     await s.dataSource.query(`UPDATE attestation.nonces SET expires_at = now() - interval '1 second' WHERE nonce_hash = $1`, [hash]);
@@ -196,7 +232,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     expect((await lastDenial('attestation.attest'))?.reason).toBe('nonce_unknown');
 
     // A challenge expires 60 s after the database's now().
-    const fresh = await call('POST', '/attestation/v1/challenge', { job_id: 'job-1', lease_epoch: 1 });
+    const fresh = await call('POST', '/attestation/v1/challenge', { job_id: JOB1, lease_epoch: 1 });
     const [row] = (await s.dataSource.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM attestation.nonces WHERE nonce_hash = $1`, [
       createHash('sha256').update(Buffer.from(fresh.body.nonce as string, 'hex')).digest(),
     ])) as Array<{ ttl: number }>;
@@ -227,7 +263,7 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     expect((await lastDenial('keybroker.key_release'))?.reason).toBe('key_unknown');
 
     const globex = await s.token('globex-cli');
-    const other = await call('POST', `/attestation/v1/keys/${keyId}/release`, { attestation_result: result, job_id: 'job-1', lease_epoch: 1 }, globex);
+    const other = await call('POST', `/attestation/v1/keys/${keyId}/release`, { attestation_result: result, job_id: JOB1, lease_epoch: 1 }, globex);
     uniform(other, 'keybroker_release_denied');
     expect(await releases()).toBe(before);
   });

@@ -150,10 +150,13 @@ export class KeyBrokerService {
     | { denied: DenialReason; result?: VerifiedAttestationResult }
     | { key: DatasetKeyRecord; result: VerifiedAttestationResult; teeKey: Awaited<ReturnType<typeof normaliseTeePublicJwk>> }
   > {
-    // The key lookup depends only on the caller and the URL: it runs while the result's signature is checked.
-    // Its verdict is still applied after the report checks, so the denial order does not change.
+    // The key lookup and the lease pre-check depend only on the caller, the URL and the request: they run while the
+    // result's signature is checked. Their verdicts are applied in the same order as before, so the first failing
+    // check is still the reason. (The lease is checked again, authoritatively, inside the release transaction.)
     const keyLookup = UUID.test(keyId) ? this.keys.findKey(p.tenantId, keyId) : Promise.resolve(null);
+    const leaseCheck = this.leases.checkLease({ tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject }, this.ds.manager);
     keyLookup.catch(() => undefined); // awaited below, unless an earlier check denies
+    leaseCheck.catch(() => undefined);
     let result: VerifiedAttestationResult;
     try {
       result = await this.signer.verify(req.attestation_result);
@@ -173,7 +176,7 @@ export class KeyBrokerService {
     }
     const key = await keyLookup;
     if (!key) return { denied: 'key_unknown', result };
-    const lease = await this.leases.checkLease({ tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject }, this.ds.manager);
+    const lease = await leaseCheck;
     if (!lease.ok) return { denied: lease.reason, result };
     const policyDenial = evaluateReleasePolicy(toReleasePolicy(key.releasePolicy as ReleasePolicyDto), result, lease.region ? { nodeRegion: lease.region } : {});
     if (policyDenial) return { denied: policyDenial, result };
