@@ -116,7 +116,8 @@ export class ParallelSealedBlobWriter {
     this.#jobs.add(
       this.#pool.run({ op: 'seal', key: keys.key, aad: keys.aad, nonce, last, data }).then((r: GcmResult) => {
         if (r.input !== undefined && r.input.length === segmentSize && this.#free.length < this.#jobs.inFlight) this.#free.push(r.input);
-        return [r.out, r.tag as Buffer];
+        r.out.push(r.tag as Buffer);
+        return r.out;
       }),
     );
   }
@@ -212,7 +213,7 @@ export class ParallelSealedBlobReader {
     this.#jobs.add(
       this.#pool.run({ op: 'open', key: keys.key, aad: keys.aad, nonce, last, data, tag: tail }).then((r) => {
         // Plaintext reaches the caller only for a segment whose tag verified, in segment order.
-        if (r.verdict === 'ok') return [r.out];
+        if (r.verdict === 'ok') return r.out;
         if (r.verdict === 'flipped') {
           throw last
             ? new EnvelopeError('blob_truncated', 'sealed blob was truncated at a segment boundary')
