@@ -87,8 +87,8 @@ export class JobReportService {
         ? { id: dataset.id, content_sha256: dataset.contentSha256, records: dataset.validRecords, sealed_bytes: dataset.sealedBytes, protection: dataset.protection, policy: dataset.policy, operators: dataset.operators, pii_totals: piiTotals }
         : { id: job.trainingFile, deleted: true },
       attempts,
-      attestation_reports: reports.map((r) => ({ id: r.id, lease_epoch: r.leaseEpoch, status: r.status, tee_type: r.teeType, simulated: r.simulated, policy_id: r.policyId, policy_hash: r.policyHash, tee_key_thumbprint: r.teeKeyThumbprint, measurement: (r.claims as { measurement?: string } | null)?.measurement ?? null, created_at: sec(r.createdAt) })),
-      key_releases: releases.map((r) => ({ id: r.id, key_id: r.keyId, report_id: r.reportId, lease_epoch: r.leaseEpoch, tee_key_thumbprint: r.teeKeyThumbprint, released_at: sec(r.createdAt) })),
+      attestation_reports: reports.map((r) => ({ id: r.id, lease_epoch: Number(r.leaseEpoch), status: r.status, tee_type: r.teeType, simulated: r.simulated, policy_id: r.policyId, policy_hash: r.policyHash, tee_key_thumbprint: r.teeKeyThumbprint, measurement: (r.claims as { measurement?: string } | null)?.measurement ?? null, created_at: sec(r.createdAt) })),
+      key_releases: releases.map((r) => ({ id: r.id, key_id: r.keyId, report_id: r.reportId, lease_epoch: Number(r.leaseEpoch), tee_key_thumbprint: r.teeKeyThumbprint, released_at: sec(r.createdAt) })),
       metrics: finalMetrics ? { ...finalMetrics.data } : null,
     };
   }
