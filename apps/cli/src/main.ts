@@ -5,6 +5,8 @@ import { registerAudit } from './commands/audit.command.js';
 import { registerDatasets } from './commands/datasets.command.js';
 import { registerPii } from './commands/pii.command.js';
 import { registerJobs } from './commands/jobs.command.js';
+import { registerNode } from './commands/node.command.js';
+import { registerReport } from './commands/report.command.js';
 import { registerStart } from './commands/start.command.js';
 import { registerToken } from './commands/token.command.js';
 
@@ -21,6 +23,8 @@ registerJobs(program);
 registerDatasets(program);
 registerPii(program);
 registerAttest(program);
+registerNode(program);
+registerReport(program);
 for (const c of program.commands) {
   c.exitOverride();
   for (const sub of c.commands) sub.exitOverride();
