@@ -5,11 +5,15 @@
  * to POST /v1/datasets (BENCH_UPLOAD_MB, default 1024; 0 skips it).
  *   npm run bench:datasets                                   (32 MiB scan + 1 GiB upload)
  *   BENCH_QUICK=1 npm run bench:datasets                     (8 MiB scan + 64 MiB upload)
- *   env: BENCH_SCAN_MB, BENCH_UPLOAD_MB, BENCH_UPLOAD_TIMEOUT_S (default 1200), BENCH_DATABASE_URL (admin URL)
+ *   env: BENCH_SCAN_MB, BENCH_UPLOAD_MB, BENCH_UPLOAD_TIMEOUT_S (default 1200), BENCH_DATABASE_URL (admin URL),
+ *        BENCH_SERVER_NODE_FLAGS (extra node flags for the server process, shown in the output)
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProtectionPolicy, DatasetProcessor } from '@confide/datasets';
@@ -106,10 +110,12 @@ async function uploadBench(mb: number): Promise<void> {
   dbUrl.pathname = `/${dbName}`;
   const dir = mkdtempSync(join(tmpdir(), 'confide-bench-'));
   const port = await freePort();
+  // BENCH_SERVER_NODE_FLAGS: extra node flags for the server process (e.g. --max-semi-space-size=4), printed with the result.
+  const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f.startsWith('--'));
   const timeoutMs = Number(process.env.BENCH_UPLOAD_TIMEOUT_S ?? 1200) * 1000;
   const child = spawn(
     process.execPath,
-    ['--import', './dist/libs/platform/src/register-aliases.js', 'dist/apps/server/src/main.js'],
+    [...serverNodeFlags, '--import', './dist/libs/platform/src/register-aliases.js', 'dist/apps/server/src/main.js'],
     {
       env: {
         ...process.env,
@@ -172,27 +178,40 @@ async function uploadBench(mb: number): Promise<void> {
         samples += 1;
       }
     }, 100);
-    const gen = generate(mb * 1024 * 1024);
+    // node:http with pipeline(): the generator is pulled only as fast as the socket drains (nothing buffered here).
     let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(c) {
-        const n = gen.next();
-        if (n.done) c.close();
-        else {
-          sent += n.value.length;
-          c.enqueue(new Uint8Array(n.value.buffer, n.value.byteOffset, n.value.byteLength));
-        }
-      },
-    });
     const t = performance.now();
-    const res = await fetch(`${url}/v1/datasets?filename=bench.jsonl`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/jsonl' },
-      body,
-      duplex: 'half',
-      signal: AbortSignal.timeout(timeoutMs),
-    } as RequestInit);
-    const d = (await res.json()) as { status?: string; valid_records?: number; code?: string };
+    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${url}/v1/datasets?filename=bench.jsonl`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/jsonl', 'transfer-encoding': 'chunked' },
+          timeout: timeoutMs,
+        },
+        (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (c: string) => (text += c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+          r.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('upload timed out')));
+      req.on('error', reject);
+      pipeline(
+        Readable.from(
+          (function* () {
+            for (const b of generate(mb * 1024 * 1024)) {
+              sent += b.length;
+              yield b;
+            }
+          })(),
+        ),
+        req,
+      ).catch(reject);
+    });
+    const d = JSON.parse(res.text) as { status?: string; valid_records?: number; code?: string };
     const secs = (performance.now() - t) / 1000;
     clearInterval(sampler);
     const after = procMemory(pid)!;
@@ -200,11 +219,12 @@ async function uploadBench(mb: number): Promise<void> {
     console.log(
       `upload: ${(sent / 1048576).toFixed(0)} MiB JSONL streamed to POST /v1/datasets (server pid ${pid}, Postgres, local blob store) -> ${res.status} ${d.status ?? d.code} (${d.valid_records ?? 0} records) in ${secs.toFixed(1)} s = ${(sent / 1048576 / secs).toFixed(1)} MiB/s`,
     );
+    console.log(`  server: node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} dist/apps/server/src/main.js`);
     console.log(`  server RSS before upload: ${MiB(baseline.rss)}  (VmHWM so far ${MiB(baseline.hwm)})`);
     console.log(`  server RSS peak during upload (${samples} samples @100 ms): ${MiB(peak)}  VmHWM ${MiB(after.hwm)}  after: ${MiB(after.rss)}`);
     const delta = Math.max(peak, after.hwm) - baseline.rss;
     const peakAll = Math.max(peak, after.hwm);
-    console.log(`  upload delta (peak - baseline): ${MiB(delta)}`);
+    console.log(`  upload delta (peak - baseline): ${MiB(delta)}; this bench process's own RSS: ${MiB(process.memoryUsage().rss)}`);
     console.log(`RESULT server peak RSS = ${MiB(peakAll)} (target < 256 MiB): ${peakAll < 256 * 1048576 ? 'PASS' : 'ABOVE TARGET'}; upload delta ${MiB(delta)}`);
   } finally {
     await stopChild();
