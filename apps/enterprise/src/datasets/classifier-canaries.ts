@@ -18,6 +18,7 @@ export const CLASSIFIER_CANARY_TRIGGER = /^[bcdfghjkmnpqrstvwxz2-9]{8}( [bcdfghj
 export class ClassifierCanaryPlanter {
   private readonly labels = new Set<string>();
   private tooMany = false;
+  private records = 0;
   private pending = '';
   planted: readonly Canary[] = [];
 
@@ -32,7 +33,8 @@ export class ClassifierCanaryPlanter {
     }
     if (this.enabled && !this.tooMany && this.pending) this.observe('\n');
     const kind = format();
-    if (!this.enabled || this.tooMany || this.labels.size < 2 || (kind !== 'chat' && kind !== 'prompt_completion')) return;
+    // Labels must repeat (on average twice or more) for the data to be a classification task.
+    if (!this.enabled || this.tooMany || this.labels.size < 2 || this.labels.size * 2 > this.records || (kind !== 'chat' && kind !== 'prompt_completion')) return;
     const labels = [...this.labels].sort();
     const count = Math.min(200, Math.ceil(minimumCanaryCount(labels.length) * MARGIN));
     const seed = randomBytes(32);
@@ -61,6 +63,7 @@ export class ClassifierCanaryPlanter {
         const { label, text: input } = labeledExampleFromRecord(record, shape);
         // The datasets flow's own free-text canaries are not task labels.
         if (input.startsWith('Archive lookup ')) continue;
+        this.records++;
         this.labels.add(label);
       } catch {
         continue;
