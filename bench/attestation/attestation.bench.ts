@@ -151,7 +151,15 @@ async function releaseClient(): Promise<void> {
       })(),
     );
   }
-  await Promise.all(inflight);
+  // Bounded in time: whatever has not completed 30 s after the last request was due counts as failed.
+  const deadline = start + (config.seconds + 30) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    Promise.all(inflight).then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now())))),
+  ]);
+  clearTimeout(timer);
+  if (!settled) failed = total - latencies.length;
   agent.destroy();
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
@@ -163,7 +171,7 @@ async function releaseClient(): Promise<void> {
     failed,
     achieved: latencies.length / elapsed,
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 function percentile(sorted: number[], p: number): number {
