@@ -148,7 +148,7 @@ describe('datasets API', () => {
       ['#7 4 KB name', () => upload('x', '?filename=' + 'a'.repeat(4096)), 400, 'validation_failed'],
       ['unknown protect entity', () => upload('x', '?protect=' + encodeURIComponent('{"FOO":"token"}')), 400, 'invalid_protect_option'],
       ['bad operator', () => upload('x', '?protect=' + encodeURIComponent('{"EMAIL":"rot13"}')), 400, 'validation_failed'],
-      ['fhe without libs/fhe', () => upload('x', '?protection=fhe'), 422, 'fhe_not_available'],
+      ['fhe without its feature and label options', () => upload('x', '?protection=fhe'), 422, 'fhe_invalid_features'],
     ];
     it.each(cases)('%s', async (_name, send, status, code) => {
       const before = await snapshot();

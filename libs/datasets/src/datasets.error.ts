@@ -11,7 +11,6 @@ export const DATASET_ERROR_CODES = [
   'invalid_filename',
   'invalid_protect_option',
   'invalid_policy_name',
-  'fhe_not_available',
   'idempotency_key_reused',
   'upload_in_progress',
   'dataset_not_found',

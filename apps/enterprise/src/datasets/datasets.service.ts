@@ -58,7 +58,8 @@ export class DatasetsService {
 
   async create(p: Principal, body: Readable, meta: UploadMeta): Promise<CreateResult> {
     const q = meta.query;
-    if (q.protection === 'fhe') throw new DatasetError('fhe_not_available', 'FHE protection is not available on this deployment yet; use protection=tee');
+    // FHE uploads are routed to FheDatasetsService by the controller; this service seals for TEE jobs.
+    if (q.protection === 'fhe') throw new Error('protection=fhe reached the TEE dataset service');
     if (meta.contentEncoding && meta.contentEncoding !== 'identity') {
       throw new DatasetError('compressed_upload_not_supported', 'compressed uploads are not accepted; send the file without Content-Encoding');
     }

@@ -69,7 +69,6 @@ const DATASET_STATUS: Record<DatasetErrorCode, number> = {
   invalid_filename: 400,
   invalid_protect_option: 400,
   invalid_policy_name: 400,
-  fhe_not_available: 422,
   idempotency_key_reused: 422,
   upload_in_progress: 409,
   dataset_not_found: 404,
