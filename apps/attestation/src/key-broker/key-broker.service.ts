@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { CreateDatasetKey, DatasetKeyDto, ReleasePolicyDto, ReleaseRequest, ReleaseResponse } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
 import { wrappedDekToString, type DataKey, type Keyring } from '@confide/envelope';
@@ -77,7 +77,7 @@ export class KeyBrokerService {
         });
         await this.audit.append(em, {
           tenantId: p.tenantId,
-          actor: actorOf(p),
+          actor: auditActor(p),
           action: 'keybroker.key_create',
           resource: { type: 'dataset_key', id },
           outcome: 'success',
@@ -227,10 +227,6 @@ export class KeyBrokerService {
 
 function reasonOf(error: KeyBrokerError): DenialReason {
   return ((error.internalReason ?? 'result_malformed').split(':')[0] ?? 'result_malformed') as DenialReason;
-}
-
-function actorOf(p: Principal): { type: 'user' | 'service'; id: string } {
-  return { type: p.clientId && p.subject === p.clientId ? 'service' : 'user', id: p.subject };
 }
 
 export function toReleasePolicy(dto: ReleasePolicyDto): ReleasePolicy {

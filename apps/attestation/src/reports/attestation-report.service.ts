@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { AttestationReportDto } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
 import { KeyBrokerError, signReportExport, type ServiceSigningKey } from '@confide/keybroker';
@@ -40,7 +40,7 @@ export class AttestationReportService {
     await this.ds.transaction((em) =>
       this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: { type: p.clientId && p.subject === p.clientId ? 'service' : 'user', id: p.subject },
+        actor: auditActor(p),
         action: 'attestation.report_export',
         resource: { type: 'attestation_report', id },
         outcome: 'success',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { CreateDatasetQuery, DatasetDto, DatasetListDto, DatasetListQuery, DatasetPiiDto, ValidationReportDto } from '@confide/contracts';
 import {
   assertPolicyName,
@@ -110,7 +110,7 @@ export class DatasetsService {
           await this.repo.insertProcessing(em, row, [keyRow('seal', seal.wrapped), keyRow('protect', protect!.wrapped)]);
           await this.audit.append(em, {
             tenantId: p.tenantId,
-            actor: actorOf(p),
+            actor: auditActor(p),
             action: 'dataset.create',
             resource: { type: 'dataset', id },
             outcome: 'success',
@@ -189,7 +189,7 @@ export class DatasetsService {
           }
           await this.audit.append(em, {
             tenantId: p.tenantId,
-            actor: actorOf(p),
+            actor: auditActor(p),
             action: 'dataset.ready',
             resource: { type: 'dataset', id },
             outcome: 'success',
@@ -254,7 +254,7 @@ export class DatasetsService {
       await this.repo.deleteForTenant(em, p.tenantId, id);
       await this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: actorOf(p),
+        actor: auditActor(p),
         action: 'dataset.delete',
         resource: { type: 'dataset', id },
         outcome: 'success',
@@ -283,7 +283,7 @@ export class DatasetsService {
       });
       await this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: actorOf(p),
+        actor: auditActor(p),
         action: 'dataset.invalid',
         resource: { type: 'dataset', id: row.id },
         outcome: 'failure',
@@ -305,7 +305,7 @@ export class DatasetsService {
       await this.repo.deleteForTenant(em, p.tenantId, id);
       await this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: actorOf(p),
+        actor: auditActor(p),
         action: 'dataset.create',
         resource: { type: 'dataset', id },
         outcome: 'failure',
@@ -334,10 +334,6 @@ export class DatasetsService {
 
 function keyRow(purpose: 'seal' | 'protect', w: WrappedDek): WrappedDatasetKey {
   return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
-}
-
-function actorOf(p: Principal): { type: 'user' | 'service'; id: string } {
-  return { type: p.clientId && p.subject === p.clientId ? 'service' : 'user', id: p.subject };
 }
 
 function notFound(): DatasetError {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { FheDatasetDto, FheDatasetOptions } from '@confide/contracts';
 import {
   assertPolicyName,
@@ -96,7 +96,7 @@ export class FheDatasetsService {
         await this.datasets.insertProcessing(em, row, keys.map((k) => keyRow(k.purpose, k.key.wrapped)));
         await this.audit.append(em, {
           tenantId: p.tenantId,
-          actor: actorOf(p),
+          actor: auditActor(p),
           action: 'dataset.create',
           resource: { type: 'dataset', id },
           outcome: 'success',
@@ -173,7 +173,7 @@ export class FheDatasetsService {
           });
           await this.audit.append(em, {
             tenantId: p.tenantId,
-            actor: actorOf(p),
+            actor: auditActor(p),
             action: 'dataset.ready',
             resource: { type: 'dataset', id },
             outcome: 'success',
@@ -261,7 +261,7 @@ export class FheDatasetsService {
       });
       await this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: actorOf(p),
+        actor: auditActor(p),
         action: 'dataset.invalid',
         resource: { type: 'dataset', id },
         outcome: 'failure',
@@ -280,7 +280,7 @@ export class FheDatasetsService {
     const reason = cause instanceof DatasetError || cause instanceof FheError ? `${cause.area}_${cause.code}` : 'upload_failed';
     await this.ds.transaction(async (em) => {
       await this.datasets.deleteForTenant(em, p.tenantId, id);
-      await this.audit.append(em, { tenantId: p.tenantId, actor: actorOf(p), action: 'dataset.create', resource: { type: 'dataset', id }, outcome: 'failure', reason, details: {} });
+      await this.audit.append(em, { tenantId: p.tenantId, actor: auditActor(p), action: 'dataset.create', resource: { type: 'dataset', id }, outcome: 'failure', reason, details: {} });
     });
   }
 }
@@ -298,10 +298,6 @@ function specOf(o: FheDatasetOptions): FheDatasetSpec {
 
 function keyRow(purpose: WrappedDatasetKey['purpose'], w: WrappedDek): WrappedDatasetKey {
   return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
-}
-
-export function actorOf(p: Principal): { type: 'user' | 'service'; id: string } {
-  return { type: p.clientId && p.subject === p.clientId ? 'service' : 'user', id: p.subject };
 }
 
 function reportBody(r: DatasetProcessor['report']): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { CreateJob, Job, JobCheckpointList, JobEstimate, JobEventList, JobList, ListCheckpointsQuery, ListJobEventsQuery, ListJobsQuery } from '@confide/contracts';
 import {
   canonicalJson,
@@ -24,7 +24,6 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,255}$/;
 /** The dry run and pending reasons look at this many nodes at most. */
 const CANDIDATE_SCAN = 5000;
 
-const actorOf = (p: Principal) => ({ type: p.clientId && p.subject === p.clientId ? ('service' as const) : ('user' as const), id: p.subject });
 
 @Injectable()
 export class JobsService {
@@ -111,7 +110,7 @@ export class JobsService {
       await this.jobs.appendEvent(em, row, { level: 'info', type: 'lifecycle', message: `Created fine-tuning job ${id}`, data: { trainer: body.trainer, privacy_mode: body.privacy.mode } });
       await this.audit.append(em, {
         tenantId: p.tenantId,
-        actor: actorOf(p),
+        actor: auditActor(p),
         action: 'job.create',
         resource: { type: 'fine_tuning.job', id },
         outcome: 'success',
@@ -254,7 +253,7 @@ export class JobsService {
     await this.jobs.applyTransition(em, j, { state: t.state, event: t.record, terminal, ...(t.requeueDelayMs !== undefined ? { requeueDelayMs: t.requeueDelayMs } : {}), ...(t.error ? { error: { ...t.error, param: null } } : {}) });
     await this.audit.append(em, {
       tenantId: j.tenantId,
-      actor: actorOf(p),
+      actor: auditActor(p),
       action: `job.${e.type}`,
       resource: { type: 'fine_tuning.job', id: j.id },
       outcome: 'success',

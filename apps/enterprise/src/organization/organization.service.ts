@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@confide/audit';
+import { auditActor, AuditLog } from '@confide/audit';
 import type { Organization, UpdateOrganization } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
 import { OrganizationRepository, type OrganizationRecord } from '@confide/persistence';
@@ -34,7 +34,7 @@ export class OrganizationService {
       const stored = await this.repo.save(em, next);
       await this.audit.append(em, {
         tenantId: principal.tenantId,
-        actor: { type: principal.clientId && principal.subject === principal.clientId ? 'service' : 'user', id: principal.subject },
+        actor: auditActor(principal),
         action: 'organization.update',
         resource: { type: 'organization', id: principal.tenantId },
         outcome: 'success',

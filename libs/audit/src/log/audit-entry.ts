@@ -1,3 +1,5 @@
+import type { Principal } from '@confide/domain';
+
 /** What a caller records. Sensitive values are HMAC'd before they reach storage; details must not hold PII. */
 export interface AuditInput {
   readonly tenantId: string | null;
@@ -31,4 +33,9 @@ const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export function assertValidInput(input: AuditInput): void {
   if (!ACTION.test(input.action)) throw new TypeError(`audit action "${input.action}" must look like area.verb`);
+}
+
+/** The audit actor for a verified caller: a service account when the token's subject is its own client. */
+export function auditActor(p: Principal): AuditInput['actor'] {
+  return { type: p.clientId !== undefined && p.subject === p.clientId ? 'service' : 'user', id: p.subject };
 }
