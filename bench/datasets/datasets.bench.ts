@@ -129,7 +129,12 @@ async function uploadBench(mb: number): Promise<void> {
     },
   );
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // BENCH_SERVER_STDERR=1 passes the server's stdout and stderr through to stderr (e.g. with BENCH_SERVER_NODE_FLAGS=--trace-gc).
+  const passStderr = process.env.BENCH_SERVER_STDERR === '1';
+  child.stderr.on('data', (d: Buffer) => {
+    if (passStderr) process.stderr.write(d);
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   const stopChild = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -143,6 +148,7 @@ async function uploadBench(mb: number): Promise<void> {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`server did not start in 120 s:\n${stderr}`)), 120_000);
       child.stdout.on('data', (d: Buffer) => {
+        if (passStderr) process.stderr.write(d);
         out += d.toString();
         const m = out.match(/is ready at (\S+)/);
         if (m?.[1]) {
