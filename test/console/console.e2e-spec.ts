@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester } from '@confide/attestation';
+import { syntheticTicketExamples } from '@confide/training';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { NodeAgent, SimulatedEvidenceProvider } from '../../apps/node-agent/src/index.js';
+import { SchedulerSettings } from '../../apps/scheduler/src/common/scheduler.settings.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { ARTIFACTS, axe, CHROMIUM, ensureConsoleBuilt, launchChromium, seriousOrWorse } from './browser.js';
 
@@ -11,8 +15,6 @@ import { ARTIFACTS, axe, CHROMIUM, ensureConsoleBuilt, launchChromium, seriousOr
  * Postgres, signing in through the real dev OIDC issuer via the backend-for-frontend.
  */
 const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.jsonl');
-/** Jobs reach `succeeded` only once a node agent runs them; the embedded simulated nodes arrive with apps/node-agent. */
-const JOBS_CAN_COMPLETE = existsSync(join(process.cwd(), 'apps/node-agent/src/main.ts'));
 
 (CHROMIUM ? describe : describe.skip)('web console (chromium, Postgres)', () => {
   let s: TestServer;
@@ -20,6 +22,8 @@ const JOBS_CAN_COMPLETE = existsSync(join(process.cwd(), 'apps/node-agent/src/ma
   let password: string;
   let datasetId = '';
   let reportId = '';
+  let node: NodeAgent | undefined;
+  let nodeDir = '';
   const cspViolations: string[] = [];
 
   const newSession = async (email: string, path = '/'): Promise<{ ctx: BrowserContext; page: Page }> => {
@@ -54,8 +58,10 @@ const JOBS_CAN_COMPLETE = existsSync(join(process.cwd(), 'apps/node-agent/src/ma
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
+    await node?.stop();
     await browser?.close();
     await s?.stop();
+    if (nodeDir) rmSync(nodeDir, { recursive: true, force: true });
   });
 
   it('serves the SPA with a strict CSP and falls back to it on client routes; API paths keep problem+json', async () => {
@@ -191,9 +197,35 @@ const JOBS_CAN_COMPLETE = existsSync(join(process.cwd(), 'apps/node-agent/src/ma
     await ctx.close();
   }, 60_000);
 
-  (JOBS_CAN_COMPLETE ? it : it.skip)('starts a TEE job and watches it reach succeeded with the metrics chart drawn (needs the node agent)', async () => {
+  it('starts a TEE job and watches it reach succeeded with the metrics chart drawn', async () => {
+    // Only now does a simulated confidential node (SEV-SNP + H100 evidence from the dev PKI) join: earlier tests see an empty marketplace.
+    Object.assign(s.app.get(SchedulerSettings), { heartbeatIntervalSeconds: 1, placementIntervalMs: 100, sweepIntervalMs: 200, unplaceableRetryMs: 100 });
+    nodeDir = mkdtempSync(join(tmpdir(), 'confide-console-node-'));
+    const admin = await s.token();
+    node = await NodeAgent.create({
+      url: s.url,
+      token: () => Promise.resolve(admin),
+      stateDir: nodeDir,
+      name: 'console-snp',
+      hourlyPrice: 1,
+      evidence: await SimulatedEvidenceProvider.create(join(s.dataDir, 'dev-pki'), 'sev-snp'),
+      heartbeatMs: 250,
+    });
+    await node.start();
+    // A classification dataset big enough to train on (the PII fixture above has 12 records).
+    const engineer = await s.token('engineer-cli');
+    const lines = syntheticTicketExamples(400, 5).map((e, i) =>
+      JSON.stringify({ messages: [{ role: 'user', content: `${e.text} (ticket ${i}, reach me at user${i}@example.com)` }, { role: 'assistant', content: e.label }] }),
+    );
+    const up = await fetch(`${s.url}/v1/datasets?protection=tee&filename=tickets.jsonl`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/jsonl' },
+      body: lines.join('\n'),
+    });
+    const tickets = (await up.json()) as { id: string; status: string };
+    expect(tickets.status).toBe('ready');
     const { ctx, page } = await newSession('engineer@confide.local', '/jobs/new');
-    await page.locator('#training-file').selectOption(datasetId);
+    await page.locator('#training-file').selectOption(tickets.id);
     await page.getByRole('button', { name: 'Estimate cost' }).click();
     await page.locator('#estimate').waitFor();
     await page.getByRole('button', { name: 'Start job' }).click();
