@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester } from '@confide/attestation';
 import { syntheticTicketExamples } from '@confide/training';
-import { exportJWK, generateKeyPair } from 'jose';
+import { compactVerify, createLocalJWKSet, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { NodeAgent, SimulatedEvidenceProvider } from '../../apps/node-agent/src/index.js';
 import { SchedulerSettings } from '../../apps/scheduler/src/common/scheduler.settings.js';
@@ -198,7 +198,7 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
     await ctx.close();
   }, 60_000);
 
-  it('starts a TEE job and watches it reach succeeded with the metrics chart drawn', async () => {
+  it('starts a TEE job and watches it reach succeeded with the metrics chart drawn, then downloads the sealed model and the signed provenance report', async () => {
     // Only now does a simulated confidential node (SEV-SNP + H100 evidence from the dev PKI) join: earlier tests see an empty marketplace.
     Object.assign(s.app.get(SchedulerSettings), { heartbeatIntervalSeconds: 1, placementIntervalMs: 100, sweepIntervalMs: 200, unplaceableRetryMs: 100 });
     nodeDir = mkdtempSync(join(tmpdir(), 'confide-console-node-'));
@@ -234,6 +234,42 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
     await page.locator('#job-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 240_000 });
     expect(await page.locator('#metrics-chart path').count()).toBeGreaterThan(0);
     await page.locator('.attestation-badge').waitFor();
+    const jobId = page.url().split('/').pop()!;
+
+    // The sealed model: bytes as stored, still encrypted — no training record appears in it.
+    const [model] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download sealed model' }).click()]);
+    expect(model.suggestedFilename()).toBe(`model-${jobId}.sealed`);
+    const sealed = readFileSync((await model.path())!);
+    expect(sealed.length).toBeGreaterThan(0);
+    const texts = syntheticTicketExamples(400, 5).map((e) => e.text);
+    for (const plain of [texts[0]!, texts[1]!, texts[399]!, 'user0@example.com', 'user123@example.com', '"messages"']) expect(sealed.includes(Buffer.from(plain, 'utf8'))).toBe(false);
+
+    // The provenance report: a compact JWS that verifies against the published keys and names this job.
+    const [report] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download provenance report (JWS)' }).click()]);
+    expect(report.suggestedFilename()).toBe(`job-report-${jobId}.jws`);
+    const jws = readFileSync((await report.path())!, 'utf8');
+    expect(jws.split('.')).toHaveLength(3);
+    const jwks = (await (await fetch(`${s.url}/v1/fine_tuning/reports/jwks`)).json()) as JSONWebKeySet;
+    const verified = await compactVerify(jws, createLocalJWKSet(jwks));
+    expect(verified.protectedHeader.typ).toBe('confide-job-report+jws');
+    const doc = JSON.parse(new TextDecoder().decode(verified.payload)) as { job: { id: string; status: string }; attempts: Array<{ output: { bytes: number } | null }> };
+    expect(doc.job).toMatchObject({ id: jobId, status: 'succeeded' });
+    expect(doc.attempts.some((a) => a.output?.bytes === sealed.length)).toBe(true);
+    // A tampered report does not verify.
+    const [h, , sig] = jws.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...doc, job: { ...doc.job, status: 'failed' } }), 'utf8').toString('base64url');
+    await expect(compactVerify(`${h}.${forged}.${sig}`, createLocalJWKSet(jwks))).rejects.toThrow();
+
+    // The download was audited; another organisation and a job that did not succeed get 404, not the bytes.
+    const entries = (await (await fetch(`${s.url}/v1/audit/entries?limit=1000`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { data: Array<{ action: string; canonical: string }> };
+    expect(entries.data.filter((e) => e.action === 'job.output_download' && e.canonical.includes(jobId))).toHaveLength(1);
+    const globex = await s.token('globex-cli');
+    expect((await fetch(`${s.url}/v1/fine_tuning/jobs/${jobId}/output`, { headers: { authorization: `Bearer ${globex}` } })).status).toBe(404);
+    const jobs = (await (await fetch(`${s.url}/v1/fine_tuning/jobs?limit=100`, { headers: { authorization: `Bearer ${engineer}` } })).json()) as { data: Array<{ id: string; status: string }> };
+    const notSucceeded = jobs.data.find((x) => x.status !== 'succeeded');
+    expect(notSucceeded).toBeDefined();
+    expect((await fetch(`${s.url}/v1/fine_tuning/jobs/${notSucceeded!.id}/output`, { headers: { authorization: `Bearer ${engineer}` } })).status).toBe(404);
+
     await shot(page, 'job-detail');
     await ctx.close();
   }, 300_000);

@@ -66,11 +66,15 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return (await res.json()) as T;
 }
 
-export async function apiText(path: string): Promise<string> {
+/**
+ * Fetches an API resource through the BFF (session cookie) and saves it as a file: the signed reports (JWS), the
+ * sealed model. Bytes as they came (a Blob, never decoded as text), so binary downloads survive unchanged.
+ */
+export async function downloadFromApi(path: string, filename: string, type: string): Promise<void> {
   const res = await fetch(path, { credentials: 'same-origin' });
   if (res.status === 401) onUnauthorized();
   if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => ({}))) as ProblemBody);
-  return res.text();
+  downloadBlob(await res.blob(), filename, type);
 }
 
 export async function loadSession(): Promise<Session | null> {

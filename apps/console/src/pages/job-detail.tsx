@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { AttestationReportDto, Job, JobCheckpointList, JobEvent, JobEventList } from '@confide/contracts';
-import { api, can, type SessionUser } from '../api.js';
+import { api, can, downloadFromApi, type SessionUser } from '../api.js';
 import { LineChart, type Series } from '../chart.js';
 import { Link } from '../router.js';
 import { Badge, ErrorState, Field, formatTime, Loading, Mono, PageHeader, useAsync } from '../ui.js';
@@ -14,6 +14,7 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
   const [events, setEvents] = useState<JobEvent[]>([]);
   const [live, setLive] = useState<'connecting' | 'live' | 'closed' | 'ended'>('connecting');
   const [cancelError, setCancelError] = useState<Error | null>(null);
+  const [dlError, setDlError] = useState<Error | null>(null);
 
   // Live events over SSE (the session cookie rides along; EventSource resumes with Last-Event-ID by itself).
   useEffect(() => {
@@ -86,6 +87,15 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
       job.reload();
     } catch (e) {
       setCancelError(e as Error);
+    }
+  };
+
+  const download = async (path: string, filename: string, type: string) => {
+    setDlError(null);
+    try {
+      await downloadFromApi(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/${path}`, filename, type);
+    } catch (e) {
+      setDlError(e as Error);
     }
   };
 
@@ -166,15 +176,22 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
           <p>
             Model <Mono>{j.fine_tuned_model ?? '—'}</Mono>, sealed to your organisation’s key.
           </p>
-          {j.result_files.length ? (
-            <ul>
-              {j.result_files.map((f) => (
-                <li key={f}>{f.startsWith('/v1/') ? <a href={f} download>Download sealed model ({f.split('/').pop()})</a> : <Mono>{f}</Mono>}</li>
-              ))}
-            </ul>
-          ) : (
-            <p className="muted">No result files were recorded.</p>
-          )}
+          <p className="actions">
+            {can(user, 'jobs:read') ? (
+              <button type="button" className="button primary" onClick={() => void download('output', `model-${j.id}.sealed`, 'application/octet-stream')}>
+                Download sealed model
+              </button>
+            ) : null}{' '}
+            {can(user, 'jobs:read') || can(user, 'reports:read') ? (
+              <button type="button" className="button secondary" onClick={() => void download('report', `job-report-${j.id}.jws`, 'application/jose')}>
+                Download provenance report (JWS)
+              </button>
+            ) : null}
+          </p>
+          <p className="muted small">
+            The model stays encrypted to your organisation’s key. The provenance report is signed; check it offline against <Mono>/v1/fine_tuning/reports/jwks</Mono>.
+          </p>
+          {dlError ? <ErrorState error={dlError} /> : null}
         </section>
       ) : null}
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { AttestationReportDto } from '@confide/contracts';
-import { api, apiText, downloadBlob } from '../api.js';
+import { api, downloadBlob, downloadFromApi } from '../api.js';
 import { Link } from '../router.js';
 import { Badge, ErrorState, Field, formatTime, Loading, Mono, PageHeader, useAsync } from '../ui.js';
 
@@ -20,7 +20,7 @@ export function ReportDetailPage({ id }: { id: string }) {
   const downloadSigned = async () => {
     setDlError(null);
     try {
-      downloadBlob(await apiText(`/attestation/v1/reports/${encodeURIComponent(id)}/export`), `attestation-report-${r.id}.jws`, 'application/jose');
+      await downloadFromApi(`/attestation/v1/reports/${encodeURIComponent(id)}/export`, `attestation-report-${r.id}.jws`, 'application/jose');
     } catch (e) {
       setDlError(e as Error);
     }

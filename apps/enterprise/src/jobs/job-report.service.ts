@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import { auditActor, AuditLog } from '@confide/audit';
 import { canonicalJson, JobError, type Principal } from '@confide/domain';
 import type { BlobStore } from '@confide/envelope';
 import { SERVICE_SIGNING_ALG, ServiceSigningKey } from '@confide/keybroker';
@@ -30,9 +32,10 @@ export class JobReportService {
   private readonly keys: KeyBrokerRepository;
 
   constructor(
-    @Inject(DataSource) ds: DataSource,
+    @Inject(DataSource) private readonly ds: DataSource,
     @Inject(JOB_BLOBS) private readonly blobs: BlobStore,
     @Inject(JOB_REPORT_SIGNING_KEY) private readonly key: ServiceSigningKey,
+    @Inject(AuditLog) private readonly audit: AuditLog,
   ) {
     this.jobs = new JobRepository(ds);
     this.datasets = new DatasetRepository(ds);
@@ -48,6 +51,30 @@ export class JobReportService {
   async signed(p: Principal, jobId: string): Promise<string> {
     const doc = await this.document(p, jobId);
     return new CompactSign(Buffer.from(canonicalJson(doc as never), 'utf8')).setProtectedHeader({ alg: SERVICE_SIGNING_ALG, kid: this.key.kid, typ: JOB_REPORT_TYPE }).sign(this.key.privateKey);
+  }
+
+  /**
+   * The sealed model of a succeeded job, as stored: still encrypted under the output DEK that only the enterprise's
+   * keyring unwraps, so downloading it discloses nothing. Any other job (or one without an output) is `job_not_found`.
+   * The download is audited before the first byte goes out.
+   */
+  async sealedOutput(p: Principal, jobId: string): Promise<{ stream: Readable; bytes: number | null; filename: string; sha256: string | null }> {
+    const job = await this.jobs.findForTenant(p.tenantId, jobId);
+    if (!job || job.status !== 'succeeded') throw new JobError('job_not_found', 'No sealed output for this job (it exists once the job has succeeded).', 'id');
+    const keys = jobBlobKeys(job.id, job.leaseEpoch);
+    if (!(await this.blobs.exists(keys.model))) throw new JobError('job_not_found', 'No sealed output for this job (it exists once the job has succeeded).', 'id');
+    const manifest = await readJson<OutputManifest>(this.blobs, keys.manifest);
+    await this.ds.transaction((em) =>
+      this.audit.append(em, {
+        tenantId: job.tenantId,
+        actor: auditActor(p),
+        action: 'job.output_download',
+        resource: { type: 'fine_tuning.job', id: job.id },
+        outcome: 'success',
+        details: { lease_epoch: job.leaseEpoch, output_sha256: manifest?.sha256 ?? null, bytes: manifest?.bytes ?? null, key_id: manifest?.key_id ?? null },
+      }),
+    );
+    return { stream: await this.blobs.get(keys.model), bytes: manifest?.bytes ?? null, filename: `model-${job.id}.sealed`, sha256: manifest?.sha256 ?? null };
   }
 
   async document(p: Principal, jobId: string): Promise<Record<string, unknown>> {
