@@ -23,6 +23,7 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
   let password: string;
   let datasetId = '';
   let reportId = '';
+  let succeededJobId = '';
   let node: NodeAgent | undefined;
   let nodeDir = '';
   const cspViolations: string[] = [];
@@ -235,6 +236,7 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
     expect(await page.locator('#metrics-chart path').count()).toBeGreaterThan(0);
     await page.locator('.attestation-badge').waitFor();
     const jobId = page.url().split('/').pop()!;
+    succeededJobId = jobId;
 
     // The sealed model: bytes as stored, still encrypted — no training record appears in it.
     const [model] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download sealed model' }).click()]);
@@ -325,6 +327,16 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
       return (await fetch('/v1/datasets?filename=x.jsonl', { method: 'POST', headers: { 'content-type': 'application/jsonl', 'x-csrf-token': csrf_token }, body: '{}' })).status;
     });
     expect(status).toBe(403);
+
+    // The succeeded job's page offers the auditor the signed provenance report too.
+    expect(succeededJobId).toMatch(/^[0-9a-f-]{36}$/);
+    await page.goto(`${s.url}/jobs/${succeededJobId}`);
+    await page.locator('#job-status').filter({ hasText: 'succeeded' }).waitFor();
+    const [prov] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download provenance report (JWS)' }).click()]);
+    const provJws = readFileSync((await prov.path())!, 'utf8');
+    const jwks = (await (await fetch(`${s.url}/v1/fine_tuning/reports/jwks`)).json()) as JSONWebKeySet;
+    const { payload } = await compactVerify(provJws, createLocalJWKSet(jwks));
+    expect((JSON.parse(new TextDecoder().decode(payload)) as { job: { id: string } }).job.id).toBe(succeededJobId);
     await ctx.close();
   }, 90_000);
 
