@@ -233,13 +233,13 @@ function metricSeries(events: readonly JobEvent[], checkpoints: JobCheckpointLis
     const step = num(e.data.step);
     if (step === undefined) continue;
     const l = num(e.data.loss) ?? num(e.data.train_loss);
-    const a = num(e.data.accuracy) ?? num(e.data.valid_accuracy) ?? num(e.data.val_accuracy);
+    const a = num(e.data.accuracy) ?? num(e.data.train_accuracy) ?? num(e.data.validation_accuracy) ?? num(e.data.valid_accuracy);
     if (l !== undefined) loss.set(step, l);
     if (a !== undefined) acc.set(step, a);
   }
   for (const c of checkpoints) {
     const l = num(c.metrics.loss) ?? num(c.metrics.train_loss);
-    const a = num(c.metrics.accuracy) ?? num(c.metrics.valid_accuracy);
+    const a = num(c.metrics.accuracy) ?? num(c.metrics.validation_accuracy) ?? num(c.metrics.valid_accuracy);
     if (l !== undefined && !loss.has(c.step_number)) loss.set(c.step_number, l);
     if (a !== undefined && !acc.has(c.step_number)) acc.set(c.step_number, a);
   }
