@@ -31,6 +31,8 @@ describe('configfs-tsm evidence provider', () => {
           if (!existsSync(join(dir, 'generation'))) writeFileSync(join(dir, 'generation'), '0\n');
           if (!existsSync(join(dir, 'inblob')) || existsSync(join(dir, 'outblob'))) continue;
           const reportData = readFileSync(join(dir, 'inblob'));
+          // The real kernel takes inblob in one write; this fake may look while the file is still being written.
+          if (reportData.length !== 64) continue;
           const snp = await attester.snpReport({ reportData: new Uint8Array(reportData) });
           const header = Buffer.alloc(48);
           guidToBytes('63da758d-e664-4564-adc5-f4b93be8accd').copy(header, 0);
