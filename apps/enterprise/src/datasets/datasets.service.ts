@@ -12,14 +12,14 @@ import {
   meterUpload,
   normaliseDatasetName,
   type PiiSummary,
-  type ValidationReport,
 } from '@confide/datasets';
 import type { Principal } from '@confide/domain';
 import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
-import { DatasetRepository, type DatasetRecord, type PiiFindingRecord, type WrappedDatasetKey } from '@confide/persistence';
+import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
 import { ClassifierCanaryPlanter } from './classifier-canaries.js';
+import { recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
 export interface UploadMeta {
@@ -107,7 +107,7 @@ export class DatasetsService {
       };
       await this.ds
         .transaction(async (em) => {
-          await this.repo.insertProcessing(em, row, [keyRow('seal', seal.wrapped), keyRow('protect', protect!.wrapped)]);
+          await this.repo.insertProcessing(em, row, [wrappedKeyRow('seal', seal.wrapped), wrappedKeyRow('protect', protect!.wrapped)]);
           await this.audit.append(em, {
             tenantId: p.tenantId,
             actor: auditActor(p),
@@ -159,7 +159,7 @@ export class DatasetsService {
       } catch (caught) {
         const e = sourceError ?? caught;
         if (e instanceof DatasetError && e.code === 'dataset_invalid') {
-          return await this.recordInvalid(p, row, meter.sha256(), meter.bytes(), processor);
+          return await recordInvalidDataset({ ds: this.ds, repo: this.repo, audit: this.audit }, p, row.id, { sha256: meter.sha256(), bytes: meter.bytes() }, processor.report);
         }
         await this.discard(p, id, blobKey, e);
         throw e;
@@ -176,7 +176,7 @@ export class DatasetsService {
             skippedRecords: processor.report.skippedRecords,
             blobKey,
             sealedBytes,
-            report: { ok: true, body: reportDto(processor.report) },
+            report: { ok: true, body: validationReportDto(processor.report) },
             findings: findingRows(processor.pii),
             canaries: [
               ...processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
@@ -264,39 +264,6 @@ export class DatasetsService {
     if (blobKey) await this.storage.blobs.delete(blobKey);
   }
 
-  private async recordInvalid(p: Principal, row: DatasetRecord, sha256: string, bytes: number, processor: DatasetProcessor): Promise<never> {
-    const r = processor.report;
-    await this.ds.transaction(async (em) => {
-      await this.repo.complete(em, p.tenantId, row.id, {
-        status: 'invalid',
-        format: r.format,
-        contentSha256: sha256,
-        bytes,
-        records: r.records,
-        validRecords: r.validRecords,
-        skippedRecords: r.skippedRecords,
-        blobKey: null,
-        sealedBytes: null,
-        report: { ok: false, body: reportDto(r) },
-        findings: [],
-        canaries: [],
-      });
-      await this.audit.append(em, {
-        tenantId: p.tenantId,
-        actor: auditActor(p),
-        action: 'dataset.invalid',
-        resource: { type: 'dataset', id: row.id },
-        outcome: 'failure',
-        reason: 'dataset_invalid',
-        details: { errors: r.errors, warnings: r.warnings, codes: Object.keys(r.issueCounts).sort().join(',') },
-      });
-    });
-    throw new DatasetError('dataset_invalid', `the dataset has ${r.errors} error(s); it was recorded as invalid with its report`, undefined, undefined, {
-      datasetId: row.id,
-      issues: r.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
-    });
-  }
-
   /** Undoes a failed upload: the blob (if it was stored), then the row and its keys, with an audit entry of the failure. */
   private async discard(p: Principal, id: string, blobKey: string, cause: unknown): Promise<void> {
     await this.storage.blobs.delete(blobKey).catch(() => undefined);
@@ -332,9 +299,6 @@ export class DatasetsService {
   }
 }
 
-function keyRow(purpose: 'seal' | 'protect', w: WrappedDek): WrappedDatasetKey {
-  return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
-}
 
 function notFound(): DatasetError {
   return new DatasetError('dataset_not_found', 'no dataset with this id');
@@ -345,22 +309,6 @@ function isUniqueViolation(e: unknown): boolean {
   return err?.code === '23505' || err?.driverError?.code === '23505';
 }
 
-function reportDto(r: ValidationReport): ValidationReportDto {
-  return {
-    ok: r.ok,
-    format: r.format,
-    lines: r.lines,
-    bytes: r.bytes,
-    records: r.records,
-    valid_records: r.validRecords,
-    skipped_records: r.skippedRecords,
-    errors: r.errors,
-    warnings: r.warnings,
-    issue_counts: { ...r.issueCounts } as Record<string, number>,
-    issues: r.issues.map((i) => ({ code: i.code, severity: i.severity, line: i.line, ...(i.field ? { field: i.field } : {}) })),
-    issues_truncated: r.issuesTruncated,
-  };
-}
 
 function findingRows(s: PiiSummary): PiiFindingRecord[] {
   return s.fields.map((f) => ({ ...f }));

@@ -13,10 +13,11 @@ import {
   normaliseDatasetName,
 } from '@confide/datasets';
 import type { Principal } from '@confide/domain';
-import { sealBuffer, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
+import { sealBuffer, type DataKey, type WrappedDek } from '@confide/envelope';
 import { encryptFheDataset, FheError, prepareFheDataset, type FheDatasetSpec } from '@confide/fhe';
-import { DatasetRepository, FheRepository, type DatasetRecord, type WrappedDatasetKey } from '@confide/persistence';
+import { DatasetRepository, FheRepository, type DatasetRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
+import { recordInvalidDataset, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
 import type { CreateResult, UploadMeta } from '../datasets/datasets.service.js';
 import { collectFheRows } from './fhe-rows.js';
@@ -93,7 +94,7 @@ export class FheDatasetsService {
         updatedAt: now,
       };
       await this.ds.transaction(async (em) => {
-        await this.datasets.insertProcessing(em, row, keys.map((k) => keyRow(k.purpose, k.key.wrapped)));
+        await this.datasets.insertProcessing(em, row, keys.map((k) => wrappedKeyRow(k.purpose, k.key.wrapped)));
         await this.audit.append(em, {
           tenantId: p.tenantId,
           actor: auditActor(p),
@@ -119,7 +120,7 @@ export class FheDatasetsService {
         try {
           rows = await collectFheRows(processor.process(meter.source), () => processor.report.format, fields);
         } catch (e) {
-          if (e instanceof DatasetError && e.code === 'dataset_invalid') return await this.recordInvalid(p, id, meter.sha256(), meter.bytes(), processor);
+          if (e instanceof DatasetError && e.code === 'dataset_invalid') return await recordInvalidDataset({ ds: this.ds, repo: this.datasets, audit: this.audit }, p, id, { sha256: meter.sha256(), bytes: meter.bytes() }, processor.report);
           throw e;
         }
         if (rows.length > this.settings.maxRows) throw new FheError('invalid_layout', `an FHE dataset holds at most ${this.settings.maxRows} rows`);
@@ -150,7 +151,7 @@ export class FheDatasetsService {
             skippedRecords: report.skippedRecords,
             blobKey: blobs.ciphertexts,
             sealedBytes: encrypted.ciphertexts.length,
-            report: { ok: true, body: reportBody(report) },
+            report: { ok: true, body: validationReportDto(report) },
             findings: processor.pii.fields.map((f) => ({ ...f })),
             canaries: [],
           });
@@ -242,39 +243,6 @@ export class FheDatasetsService {
     };
   }
 
-  private async recordInvalid(p: Principal, id: string, sha256: string, bytes: number, processor: DatasetProcessor): Promise<never> {
-    const r = processor.report;
-    await this.ds.transaction(async (em) => {
-      await this.datasets.complete(em, p.tenantId, id, {
-        status: 'invalid',
-        format: r.format,
-        contentSha256: sha256,
-        bytes,
-        records: r.records,
-        validRecords: r.validRecords,
-        skippedRecords: r.skippedRecords,
-        blobKey: null,
-        sealedBytes: null,
-        report: { ok: false, body: reportBody(r) },
-        findings: [],
-        canaries: [],
-      });
-      await this.audit.append(em, {
-        tenantId: p.tenantId,
-        actor: auditActor(p),
-        action: 'dataset.invalid',
-        resource: { type: 'dataset', id },
-        outcome: 'failure',
-        reason: 'dataset_invalid',
-        details: { errors: r.errors, warnings: r.warnings, codes: Object.keys(r.issueCounts).sort().join(',') },
-      });
-    });
-    throw new DatasetError('dataset_invalid', `the dataset has ${r.errors} error(s); it was recorded as invalid with its report`, undefined, undefined, {
-      datasetId: id,
-      issues: r.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
-    });
-  }
-
   private async discard(p: Principal, id: string, blobKeys: readonly string[], cause: unknown): Promise<void> {
     for (const key of blobKeys) await this.storage.blobs.delete(key).catch(() => undefined);
     const reason = cause instanceof DatasetError || cause instanceof FheError ? `${cause.area}_${cause.code}` : 'upload_failed';
@@ -296,23 +264,4 @@ function specOf(o: FheDatasetOptions): FheDatasetSpec {
   };
 }
 
-function keyRow(purpose: WrappedDatasetKey['purpose'], w: WrappedDek): WrappedDatasetKey {
-  return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
-}
 
-function reportBody(r: DatasetProcessor['report']): Record<string, unknown> {
-  return {
-    ok: r.ok,
-    format: r.format,
-    lines: r.lines,
-    bytes: r.bytes,
-    records: r.records,
-    valid_records: r.validRecords,
-    skipped_records: r.skippedRecords,
-    errors: r.errors,
-    warnings: r.warnings,
-    issue_counts: { ...r.issueCounts },
-    issues: r.issues.map((i) => ({ code: i.code, severity: i.severity, line: i.line, ...(i.field ? { field: i.field } : {}) })),
-    issues_truncated: r.issuesTruncated,
-  };
-}

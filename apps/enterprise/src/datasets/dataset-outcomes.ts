@@ -1,0 +1,72 @@
+import type { AuditLog } from '@confide/audit';
+import { auditActor } from '@confide/audit';
+import type { ValidationReportDto } from '@confide/contracts';
+import { DatasetError, type ValidationReport } from '@confide/datasets';
+import type { Principal } from '@confide/domain';
+import { wrappedDekToString, type WrappedDek } from '@confide/envelope';
+import type { DatasetRepository, WrappedDatasetKey } from '@confide/persistence';
+import type { DataSource } from 'typeorm';
+
+/**
+ * What every upload path (TEE sealing, FHE encryption) records the same way: the validation report as the API
+ * shows it, wrapped keys as rows, and an invalid dataset with its report and audit entry.
+ */
+export function validationReportDto(r: ValidationReport): ValidationReportDto {
+  return {
+    ok: r.ok,
+    format: r.format,
+    lines: r.lines,
+    bytes: r.bytes,
+    records: r.records,
+    valid_records: r.validRecords,
+    skipped_records: r.skippedRecords,
+    errors: r.errors,
+    warnings: r.warnings,
+    issue_counts: { ...r.issueCounts } as Record<string, number>,
+    issues: r.issues.map((i) => ({ code: i.code, severity: i.severity, line: i.line, ...(i.field ? { field: i.field } : {}) })),
+    issues_truncated: r.issuesTruncated,
+  };
+}
+
+export function wrappedKeyRow(purpose: WrappedDatasetKey['purpose'], w: WrappedDek): WrappedDatasetKey {
+  return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
+}
+
+/** Marks the dataset invalid with its report (and audits it) in one transaction, then throws the client's error. */
+export async function recordInvalidDataset(
+  deps: { ds: DataSource; repo: DatasetRepository; audit: AuditLog },
+  p: Principal,
+  id: string,
+  upload: { sha256: string; bytes: number },
+  r: ValidationReport,
+): Promise<never> {
+  await deps.ds.transaction(async (em) => {
+    await deps.repo.complete(em, p.tenantId, id, {
+      status: 'invalid',
+      format: r.format,
+      contentSha256: upload.sha256,
+      bytes: upload.bytes,
+      records: r.records,
+      validRecords: r.validRecords,
+      skippedRecords: r.skippedRecords,
+      blobKey: null,
+      sealedBytes: null,
+      report: { ok: false, body: validationReportDto(r) },
+      findings: [],
+      canaries: [],
+    });
+    await deps.audit.append(em, {
+      tenantId: p.tenantId,
+      actor: auditActor(p),
+      action: 'dataset.invalid',
+      resource: { type: 'dataset', id },
+      outcome: 'failure',
+      reason: 'dataset_invalid',
+      details: { errors: r.errors, warnings: r.warnings, codes: Object.keys(r.issueCounts).sort().join(',') },
+    });
+  });
+  throw new DatasetError('dataset_invalid', `the dataset has ${r.errors} error(s); it was recorded as invalid with its report`, undefined, undefined, {
+    datasetId: id,
+    issues: r.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
+  });
+}
