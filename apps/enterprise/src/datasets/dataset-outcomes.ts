@@ -1,10 +1,10 @@
 import type { AuditLog } from '@confide/audit';
 import { auditActor } from '@confide/audit';
-import type { ValidationReportDto } from '@confide/contracts';
+import type { DatasetDto, ValidationReportDto } from '@confide/contracts';
 import { DatasetError, type ValidationReport } from '@confide/datasets';
 import type { Principal } from '@confide/domain';
 import { wrappedDekToString, type WrappedDek } from '@confide/envelope';
-import type { DatasetRepository, WrappedDatasetKey } from '@confide/persistence';
+import type { DatasetRecord, DatasetRepository, WrappedDatasetKey } from '@confide/persistence';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -69,4 +69,26 @@ export async function recordInvalidDataset(
     datasetId: id,
     issues: r.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
   });
+}
+
+/** A dataset row as the API shows it (without its report and findings). */
+export function datasetDto(d: DatasetRecord): DatasetDto {
+  return {
+    id: d.id,
+    object: 'dataset',
+    name: d.name,
+    status: d.status,
+    format: d.format,
+    protection: d.protection,
+    policy: d.policy,
+    operators: { ...d.operators },
+    bytes: d.bytes,
+    records: d.records,
+    valid_records: d.validRecords,
+    skipped_records: d.skippedRecords,
+    sealed_bytes: d.sealedBytes,
+    content_sha256: d.contentSha256,
+    created_at: Math.floor(d.createdAt.getTime() / 1000),
+    updated_at: Math.floor(d.updatedAt.getTime() / 1000),
+  };
 }

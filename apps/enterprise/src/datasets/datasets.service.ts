@@ -19,7 +19,7 @@ import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@c
 import { DataSource, type EntityManager } from 'typeorm';
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
 import { ClassifierCanaryPlanter } from './classifier-canaries.js';
-import { recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
+import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
 export interface UploadMeta {
@@ -220,7 +220,7 @@ export class DatasetsService {
     if (!row) throw notFound();
     const [report, findings] = await Promise.all([this.repo.findReport(p.tenantId, id), this.repo.findPiiFindings(p.tenantId, id)]);
     return {
-      ...toDto(row),
+      ...datasetDto(row),
       ...(report ? { validation: report as unknown as ValidationReportDto } : {}),
       ...(row.status === 'ready' ? { pii: piiDto(id, findings) } : {}),
     };
@@ -240,7 +240,7 @@ export class DatasetsService {
       before = { createdAt: anchor.createdAt, id: anchor.id };
     }
     const rows = await this.repo.listForTenant(p.tenantId, { limit: q.limit + 1, ...(q.status ? { status: q.status } : {}), ...(before ? { before } : {}) });
-    return { object: 'list', data: rows.slice(0, q.limit).map(toDto), has_more: rows.length > q.limit };
+    return { object: 'list', data: rows.slice(0, q.limit).map(datasetDto), has_more: rows.length > q.limit };
   }
 
   /** Deletes the row, its wrapped keys (crypto-shredding the blob) and the blob, with an audit entry. */
@@ -335,23 +335,3 @@ function piiDto(datasetId: string, rows: readonly PiiFindingRecord[]): DatasetPi
   };
 }
 
-function toDto(d: DatasetRecord): DatasetDto {
-  return {
-    id: d.id,
-    object: 'dataset',
-    name: d.name,
-    status: d.status,
-    format: d.format,
-    protection: d.protection,
-    policy: d.policy,
-    operators: { ...d.operators },
-    bytes: d.bytes,
-    records: d.records,
-    valid_records: d.validRecords,
-    skipped_records: d.skippedRecords,
-    sealed_bytes: d.sealedBytes,
-    content_sha256: d.contentSha256,
-    created_at: Math.floor(d.createdAt.getTime() / 1000),
-    updated_at: Math.floor(d.updatedAt.getTime() / 1000),
-  };
-}

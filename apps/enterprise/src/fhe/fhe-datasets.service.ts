@@ -17,7 +17,7 @@ import { sealBuffer, type DataKey, type WrappedDek } from '@confide/envelope';
 import { encryptFheDataset, FheError, prepareFheDataset, type FheDatasetSpec } from '@confide/fhe';
 import { DatasetRepository, FheRepository, type DatasetRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
-import { recordInvalidDataset, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
+import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
 import type { CreateResult, UploadMeta } from '../datasets/datasets.service.js';
 import { collectFheRows } from './fhe-rows.js';
@@ -206,24 +206,7 @@ export class FheDatasetsService {
   private async get(p: Principal, id: string): Promise<CreateResult['dataset']> {
     const d = await this.datasets.findForTenant(p.tenantId, id);
     if (!d) throw new DatasetError('dataset_not_found', 'no dataset with this id');
-    return {
-      id: d.id,
-      object: 'dataset',
-      name: d.name,
-      status: d.status,
-      format: d.format,
-      protection: d.protection,
-      policy: d.policy,
-      operators: { ...d.operators },
-      bytes: d.bytes,
-      records: d.records,
-      valid_records: d.validRecords,
-      skipped_records: d.skippedRecords,
-      sealed_bytes: d.sealedBytes,
-      content_sha256: d.contentSha256,
-      created_at: Math.floor(d.createdAt.getTime() / 1000),
-      updated_at: Math.floor(d.updatedAt.getTime() / 1000),
-    };
+    return datasetDto(d);
   }
 
   /** `GET /v1/fhe/datasets/{id}`: how the dataset was featurised and encrypted, for its owner. */
