@@ -50,7 +50,7 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
       closed = true;
       es.close();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Keyed on the job id only: one event stream per job, not per render.
   }, [id]);
 
   // Poll the job while it is not finished (status changes also arrive as events; this is the safety net).
@@ -58,7 +58,7 @@ export function JobDetailPage({ id, user }: { id: string; user: SessionUser }) {
     if (!job.data || TERMINAL.has(job.data.status)) return;
     const t = setInterval(() => job.reload(), 3000);
     return () => clearInterval(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Keyed on the status only: polling stops once the job is terminal.
   }, [job.data?.status]);
 
   const series = useMemo(() => metricSeries(events, checkpoints.data?.data ?? []), [events, checkpoints.data]);
