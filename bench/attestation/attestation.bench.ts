@@ -21,9 +21,9 @@
  *      BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres; a database is created and dropped).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { diffieHellman, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +32,11 @@ import { loadConfig, startServer } from '@confide/platform';
 import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
 import { AttestationModule } from '../../apps/attestation/src/attestation.module.js';
+import type { ClientConfig, ClientResult } from './release-client.js';
 
 const VERIFY_SECONDS = Number(process.env.BENCH_VERIFY_SECONDS ?? 5);
 const RATE = Number(process.env.BENCH_RELEASE_RATE ?? 200);
 const RELEASE_SECONDS = Number(process.env.BENCH_RELEASE_SECONDS ?? 60);
-const CLIENT_CONNECTIONS = Number(process.env.BENCH_RELEASE_CONNECTIONS ?? 64);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FIXTURES = join(process.cwd(), 'test/fixtures/attestation');
 
@@ -70,28 +70,10 @@ async function rate(work: () => Promise<unknown>): Promise<Rate> {
   return { perCpuSecond: n / ((cpu.user + cpu.system) / 1e6), perWallSecond: n / (Number(process.hrtime.bigint() - start) / 1e9) };
 }
 
-interface ClientConfig {
-  readonly url: string;
-  readonly token: string;
-  readonly body: unknown;
-  readonly rate: number;
-  readonly seconds: number;
-}
-interface ClientResult {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly ok: number;
-  readonly failed: number;
-  readonly achieved: number;
-  /** The client process's own CPU per request sent (it shares the machine with the server). */
-  readonly clientCpuMsPerRequest: number;
-}
-
 /** Runs the open-loop client in a child process (its own event loop and CPU), bounded in time. */
 function runClient(config: ClientConfig): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--release-client'], {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./release-client.js', import.meta.url))], {
       env: { ...process.env, BENCH_CLIENT_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -108,178 +90,6 @@ function runClient(config: ClientConfig): Promise<ClientResult> {
   });
 }
 
-/**
- * One keep-alive HTTP/1.1 connection that sends pre-built request bytes and reads just enough of each response
- * (status line, Content-Length, body) to know it is complete: the client's own CPU per request stays far below the
- * server's, so on a 2-core machine it does not take the cores it is measuring.
- */
-class RawConnection {
-  private readonly socket: Socket;
-  private buffered: Buffer = Buffer.alloc(0);
-  private pending: { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
-  private failure: Error | undefined;
-
-  constructor(host: string, port: number) {
-    this.socket = connect({ host, port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    const fail = (error: Error): void => {
-      this.failure ??= error;
-      this.pending?.reject(error);
-      this.pending = undefined;
-    };
-    this.socket.once('error', fail);
-    this.socket.once('close', () => fail(new Error('connection closed by the server')));
-  }
-
-  get broken(): boolean {
-    return this.failure !== undefined;
-  }
-
-  /** Sends one request; a response not complete within `timeoutMs` breaks the connection (it is not reused). */
-  send(request: Buffer, timeoutMs: number): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.socket.destroy(new Error(`request timed out after ${timeoutMs / 1000} s`)), timeoutMs);
-      this.pending = {
-        resolve: (status) => {
-          clearTimeout(timer);
-          resolve(status);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.socket.write(request);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    const headerEnd = this.buffered.indexOf('\r\n\r\n');
-    if (headerEnd < 0) return;
-    const head = this.buffered.toString('latin1', 0, headerEnd);
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (!length) {
-      this.socket.destroy(new Error(`response without Content-Length: ${head.split('\r\n')[0] ?? ''}`));
-      return;
-    }
-    const total = headerEnd + 4 + Number(length[1]);
-    if (this.buffered.length < total) return;
-    this.buffered = this.buffered.subarray(total);
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.resolve(Number(head.slice(9, 12)));
-  }
-}
-
-/** The child: request i is due at start + i / rate whether or not earlier ones finished (open loop). */
-async function releaseClient(): Promise<void> {
-  const config = JSON.parse(process.env.BENCH_CLIENT_CONFIG ?? '{}') as ClientConfig;
-  if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(config.url)) throw new Error('the release client only talks to 127.0.0.1');
-  const target = new URL(config.url);
-  // Every request is the same bytes: built once.
-  const payload = Buffer.from(JSON.stringify(config.body));
-  const request = Buffer.concat([
-    Buffer.from(
-      `POST ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\nauthorization: Bearer ${config.token}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n`,
-      'latin1',
-    ),
-    payload,
-  ]);
-  // At most CLIENT_CONNECTIONS keep-alive connections, like a real client pool: requests beyond that wait in the
-  // client, and that wait counts in their latency (measured from the due time) instead of a connect storm.
-  const idle: RawConnection[] = [];
-  const all: RawConnection[] = [];
-  const waiting: Array<(c: RawConnection) => void> = [];
-  const acquire = (): Promise<RawConnection> => {
-    const c = idle.pop();
-    if (c) return Promise.resolve(c);
-    if (all.length < CLIENT_CONNECTIONS) {
-      const fresh = new RawConnection(target.hostname, Number(target.port));
-      all.push(fresh);
-      return Promise.resolve(fresh);
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const releaseConnection = (c: RawConnection): void => {
-    if (c.broken) {
-      all.splice(all.indexOf(c), 1);
-      c.close();
-      const next = waiting.shift();
-      if (next) void acquire().then(next);
-      return;
-    }
-    const next = waiting.shift();
-    if (next) next(c);
-    else idle.push(c);
-  };
-  const postOnce = async (): Promise<number> => {
-    const c = await acquire();
-    try {
-      return await c.send(request, 30_000);
-    } finally {
-      releaseConnection(c);
-    }
-  };
-  const latencies: number[] = [];
-  let failed = 0;
-  const total = Math.round(config.rate * config.seconds);
-  const interval = 1000 / config.rate;
-  const inflight: Promise<void>[] = [];
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(
-      (async () => {
-        try {
-          const status = await postOnce();
-          if (status < 200 || status > 299) throw new Error(`HTTP ${status}`);
-          // From when the request was due, so falling behind counts (no coordinated omission).
-          latencies.push(performance.now() - due);
-        } catch (error) {
-          if (failed++ === 0) console.error('first failed release:', error instanceof Error ? error.message : error);
-        }
-      })(),
-    );
-  }
-  // Bounded in time: whatever has not completed 30 s after the last request was due counts as failed.
-  const deadline = start + (config.seconds + 30) * 1000;
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    Promise.all(inflight).then(() => true),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now())))),
-  ]);
-  clearTimeout(timer);
-  if (!settled) failed = total - latencies.length;
-  for (const c of all) c.close();
-  const elapsed = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  latencies.sort((a, b) => a - b);
-  const result: ClientResult = {
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.at(-1) ?? NaN,
-    ok: latencies.length,
-    failed,
-    achieved: latencies.length / elapsed,
-    clientCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, total),
-  };
-  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -291,7 +101,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease: number; serverSysMsPerRelease: number }> {
+/**
+ * The CPU time (ms) of one P-384 ECDH-ES key agreement on raw node:crypto — a fresh key pair plus the shared secret,
+ * the floor of what every release must do to encrypt the DEK to a P-384 TEE key. Measured in the same process just
+ * before and after the release run: the server's CPU per release divided by it is a machine-independent-ish figure
+ * (a loaded, shared machine inflates both alike).
+ */
+function p384EcdhEsCpuMs(iterations = 200): number {
+  const peer = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) diffieHellman({ privateKey: generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey, publicKey: peer });
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / 1000 / iterations;
+}
+
+async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease: number; serverSysMsPerRelease: number; ecdhEsMs: number; httpFloorMs: number; xactsPerRelease: number }> {
   const dbName = `confide_bench_attest_${process.pid}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -369,11 +193,35 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
     const path = `/attestation/v1/keys/${String(key.id)}/release`;
     for (let i = 0; i < 50; i++) await post(path, body); // warm-up (JIT, pool connections)
 
+    // The framework floor in the same run: the same client, rate and connections against GET /health (routing,
+    // guard, serialisation, sockets; no auth, no database, no crypto).
+    const floorSeconds = Math.min(10, RELEASE_SECONDS);
+    const floorCpu0 = process.cpuUsage();
+    const floor = await runClient({ url: `${server.url}/health`, token, body: null, rate: RATE, seconds: floorSeconds });
+    const floorCpu = process.cpuUsage(floorCpu0);
+    const httpFloorMs = (floorCpu.user + floorCpu.system) / 1000 / Math.max(1, floor.ok);
+
+    const before = p384EcdhEsCpuMs();
+    const xacts = async (): Promise<number> => {
+      const c = new pg.Client({ connectionString: url.toString() });
+      await c.connect();
+      try {
+        // pg_stat_database counts each autocommit statement and each explicit transaction once.
+        const r = await c.query<{ n: string }>('SELECT pg_stat_force_next_flush(), xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+        return Number(r.rows[0]?.n ?? 0);
+      } finally {
+        await c.end();
+      }
+    };
+    const xacts0 = await xacts();
     const cpu0 = process.cpuUsage();
     const result = await runClient({ url: `${server.url}${path}`, token, body, rate: RATE, seconds: RELEASE_SECONDS });
     const cpu = process.cpuUsage(cpu0);
+    const ecdhEsMs = (before + p384EcdhEsCpuMs()) / 2;
+    await new Promise((r) => setTimeout(r, 1000)); // the statistics collector's flush interval
+    const xactsPerRelease = ((await xacts()) - xacts0 - 1) / Math.max(1, result.ok);
     const n = Math.max(1, result.ok); // per completed release (requests the client gave up on may never have reached the server)
-    return { ...result, serverCpuMsPerRelease: (cpu.user + cpu.system) / 1000 / n, serverSysMsPerRelease: cpu.system / 1000 / n };
+    return { ...result, serverCpuMsPerRelease: (cpu.user + cpu.system) / 1000 / n, serverSysMsPerRelease: cpu.system / 1000 / n, ecdhEsMs, httpFloorMs, xactsPerRelease };
   } finally {
     await server.close();
     const c = new pg.Client({ connectionString: ADMIN_URL });
@@ -407,10 +255,15 @@ async function main(): Promise<void> {
   const r = await releaseLatency();
   console.log(`key release on Postgres, ${RATE} req/s open loop for ${RELEASE_SECONDS} s (127.0.0.1, client in a separate process); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`  completed ${r.ok}, failed ${r.failed}, achieved ${r.achieved.toFixed(1)} req/s, server CPU ${r.serverCpuMsPerRelease.toFixed(2)} ms per completed release (of which system ${r.serverSysMsPerRelease.toFixed(2)})`);
+  console.log(
+    `  = ${(r.serverCpuMsPerRelease / r.ecdhEsMs).toFixed(2)} x one raw P-384 ECDH-ES (key pair + agreement, ${r.ecdhEsMs.toFixed(2)} ms CPU in this run; every release does one)`,
+  );
+  console.log(`  Postgres transactions per release (autocommit statements count one each; includes the audit integrator): ${r.xactsPerRelease.toFixed(2)}`);
+  console.log(`  HTTP floor: GET /health at the same rate from the same client costs ${r.httpFloorMs.toFixed(2)} ms server CPU per request`);
   console.log(`  p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms (target < 50)   max ${r.max.toFixed(1)} ms   (client CPU ${r.clientCpuMsPerRequest.toFixed(2)} ms per request)`);
 }
 
-(process.argv[2] === '--release-client' ? releaseClient() : main()).catch((error: unknown) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
