@@ -18,7 +18,8 @@
  *        counted); p50/p99 latency (target p99 < 50 ms) and the server's CPU time per release.
  *
  * Env: BENCH_VERIFY_SECONDS (default 5), BENCH_RELEASE_RATE (200/s), BENCH_RELEASE_SECONDS (60), BENCH_RELEASE_CONNECTIONS (64),
- *      BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres; a database is created and dropped).
+ *      BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres; a database is created and dropped; for the
+ *      local cluster's Unix socket: postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { diffieHellman, generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -253,7 +254,8 @@ async function main(): Promise<void> {
   console.log(`  TDX quote (P-256)       ${fmt(tdxRate)}   ratio ${(tdxRate.perCpuSecond / p256).toFixed(2)} (target >= 0.35)`);
 
   const r = await releaseLatency();
-  console.log(`key release on Postgres, ${RATE} req/s open loop for ${RELEASE_SECONDS} s (127.0.0.1, client in a separate process); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const transport = new URL(ADMIN_URL).hostname.startsWith('%2F') ? 'Unix socket' : `TCP ${new URL(ADMIN_URL).hostname}`;
+  console.log(`key release on Postgres (${transport}), ${RATE} req/s open loop for ${RELEASE_SECONDS} s (HTTP on 127.0.0.1, client in a separate process); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`  completed ${r.ok}, failed ${r.failed}, achieved ${r.achieved.toFixed(1)} req/s, server CPU ${r.serverCpuMsPerRelease.toFixed(2)} ms per completed release (of which system ${r.serverSysMsPerRelease.toFixed(2)})`);
   console.log(
     `  = ${(r.serverCpuMsPerRelease / r.ecdhEsMs).toFixed(2)} x one raw P-384 ECDH-ES (key pair + agreement, ${r.ecdhEsMs.toFixed(2)} ms CPU in this run; every release does one)`,
