@@ -61,6 +61,12 @@ export interface CryptoProvider {
   /** False for any signature that does not verify. Throws `key_invalid` on a bad key. */
   verifyRsaPss(request: RsaPssVerifyRequest): Promise<boolean>;
 
+  /**
+   * Throws `key_invalid` unless `key` is a point on `curve` (`algorithm_unsupported` for a JWK of another kind).
+   * Providers may remember the answer per encoding: it depends only on the bytes.
+   */
+  checkEcPublicKey(curve: EcCurve, key: EcPublicKeyInput): Promise<void>;
+
   generateEcdhKeyPair(curve: EcCurve, extractable?: boolean): Promise<CryptoKeyPair>;
   importEcdhPrivateKey(jwk: JsonWebKey): Promise<CryptoKey>;
   exportPublicJwk(key: CryptoKey): Promise<JsonWebKey>;

@@ -38,9 +38,11 @@ export interface WebCryptoProviderOptions {
   /**
    * Public-key operations that touch no secret (ECDSA verify, digests) run on node:crypto directly, with the
    * imported public key cached per encoding. `@peculiar/webcrypto` is itself a wrapper over node:crypto, but it
-   * re-reads the key from PEM on every verify, which costs more than a P-256 verify. Private and secret keys always
-   * stay with the WebCrypto implementation. Default: on for the default `@peculiar/webcrypto`, off when another
-   * `Crypto` (e.g. an HSM) is supplied.
+   * re-reads the key from PEM on every verify, which costs more than a P-256 verify. Operations whose secret is
+   * already plain bytes in this process (ephemeral ECDH-ES keys, AES-KW and AES-GCM sealing with a raw key) also run
+   * natively: the key release does each once per request. Key handles (`CryptoKey`) always stay with the WebCrypto
+   * implementation. Default: on for the default `@peculiar/webcrypto`, off when another `Crypto` (e.g. an HSM) is
+   * supplied. Both paths run the same Wycheproof vectors (webcrypto.provider.spec.ts).
    */
   readonly nativePublicKeyOps?: boolean;
 }
@@ -179,6 +181,11 @@ export class WebCryptoProvider implements CryptoProvider {
     }
   }
 
+  async checkEcPublicKey(curve: EcCurve, key: EcPublicKeyInput): Promise<void> {
+    if (this.native) this.nativeEcPublic(key, curve);
+    else await this.importEcPublic(key, curve, 'ECDH', []);
+  }
+
   generateEcdhKeyPair(curve: EcCurve, extractable = false): Promise<CryptoKeyPair> {
     return this.subtle.generateKey({ name: 'ECDH', namedCurve: curve }, extractable, ['deriveBits']);
   }
@@ -250,8 +257,26 @@ export class WebCryptoProvider implements CryptoProvider {
   }
 
   async aesGcmEncrypt(request: AesGcmRequest & { readonly plaintext: Uint8Array }): Promise<Uint8Array> {
+    if (this.native && request.key instanceof Uint8Array) return this.aesGcmEncryptNative(request as AesGcmRequest & { key: Uint8Array; plaintext: Uint8Array });
     const { key, params } = await this.gcmParams(request);
     return new Uint8Array(await this.subtle.encrypt(params, key, toArrayBuffer(request.plaintext)));
+  }
+
+  /**
+   * A raw key is already in this process's memory, so sealing with it natively keeps nothing from an HSM: it skips
+   * the WebCrypto key import and job, which cost more than sealing a DEK. Key handles stay on the WebCrypto path.
+   */
+  private aesGcmEncryptNative(request: AesGcmRequest & { readonly key: Uint8Array; readonly plaintext: Uint8Array }): Uint8Array {
+    const tagLength = request.tagLength ?? 128;
+    if (!GCM_TAG_BITS.has(tagLength)) throw new CryptoError('parameter_invalid', 'AES-GCM tag length not allowed');
+    if (request.iv.length === 0 || request.iv.length > AES_GCM_MAX_IV_BYTES) {
+      throw new CryptoError('parameter_invalid', `AES-GCM IV must be 1 to ${AES_GCM_MAX_IV_BYTES} bytes`);
+    }
+    if (!AES_KEY_BYTES.has(request.key.length)) throw new CryptoError('key_invalid', 'AES key must be 128, 192 or 256 bits');
+    const cipher = createCipheriv(`aes-${request.key.length * 8}-gcm` as 'aes-256-gcm', request.key, request.iv, { authTagLength: tagLength / 8 });
+    if (request.additionalData && request.additionalData.length > 0) cipher.setAAD(request.additionalData);
+    const out = Buffer.concat([cipher.update(request.plaintext), cipher.final(), cipher.getAuthTag()]);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 
   async aesGcmDecrypt(request: AesGcmRequest & { readonly ciphertext: Uint8Array }): Promise<Uint8Array> {

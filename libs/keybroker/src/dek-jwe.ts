@@ -1,5 +1,6 @@
-import { WebCryptoProvider, type CryptoProvider } from '@confide/crypto';
+import type { CryptoProvider } from '@confide/crypto';
 import { CompactEncrypt, importJWK, type CryptoKey } from 'jose';
+import { defaultCrypto } from './default-crypto.js';
 import type { TeePublicJwk } from './tee-key.js';
 
 export const DEK_JWE_ALG = 'ECDH-ES+A256KW';
@@ -13,8 +14,6 @@ export interface DekJweHeader {
   /** The attestation report the release was granted on. */
   readonly reportId: string;
 }
-
-let defaultProvider: CryptoProvider | undefined;
 
 const b64u = (bytes: Uint8Array | string): string =>
   (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url');
@@ -61,7 +60,7 @@ export async function encryptDekForTee(dek: Uint8Array, teeKey: TeePublicJwk, he
     const recipient = (await importJWK({ ...teeKey, alg: DEK_JWE_ALG }, DEK_JWE_ALG)) as CryptoKey;
     return new CompactEncrypt(dek).setProtectedHeader(protectedHeader).encrypt(recipient);
   }
-  const provider = crypto ?? (defaultProvider ??= new WebCryptoProvider());
+  const provider = crypto ?? defaultCrypto();
   const { kty, crv, x, y } = teeKey;
   const { publicJwk, secret } = await provider.ecdhEphemeral(teeKey.crv, { jwk: { kty, crv, x, y } });
   let kek: Uint8Array | undefined;

@@ -166,7 +166,7 @@ export class KeyBrokerService {
     }
     if (result.tenantId !== p.tenantId) return { denied: 'report_mismatch', result };
     if (result.jobId !== req.job_id || result.leaseEpoch !== req.lease_epoch) return { denied: 'job_mismatch', result };
-    const report = await this.reports.findReport(p.tenantId, result.reportId);
+    const report = await this.reports.findReportForRelease(p.tenantId, result.reportId);
     if (!report) return { denied: 'report_unknown', result };
     if (report.status === 'contraindicated' || report.status !== result.status) return { denied: 'report_mismatch', result };
     // The JWE goes to the key stored with the report, and only if it is the key the result's cnf names.

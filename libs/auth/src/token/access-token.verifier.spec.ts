@@ -96,6 +96,40 @@ describe('AccessTokenVerifier', () => {
     expect(jwks.fetches).toBeLessThanOrEqual(1);
   });
 
+  it('remembers a verified token only until its exp, and verifies any other text in full', async () => {
+    const k1 = await newKey('k1');
+    jwks.keys = [k1.jwk];
+    const v = new AccessTokenVerifier({
+      issuer: ISS,
+      audience: AUD,
+      algorithms: ['ES256'],
+      rolesClaim: 'roles',
+      tenantClaim: 'org_id',
+      clockToleranceSec: 0,
+      jwksUri: jwks.url,
+      jwksCooldownSec: 0,
+      jwksCacheMaxAgeSec: 600,
+    });
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({ org_id: 'acme', roles: ['auditor'] })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: k1.kid })
+      .setIssuer(ISS)
+      .setAudience(AUD)
+      .setSubject('svc')
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(k1.privateKey);
+    expect((await v.verify(token)).tenantId).toBe('acme');
+    expect((await v.verify(token)).tenantId).toBe('acme');
+    // Same header and payload, another signature: not served from what was remembered.
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const flipped = Buffer.from(sig, 'base64url');
+    flipped[10]! ^= 1;
+    expect(await reason(v.verify(`${h}.${p}.${flipped.toString('base64url')}`))).toBe('signature_invalid');
+    await new Promise((r) => setTimeout(r, (exp + 0.2) * 1000 - Date.now()));
+    expect(await reason(v.verify(token))).toBe('token_expired');
+  });
+
   it('rejects tokens issued in the future beyond the tolerance', async () => {
     const k1 = await newKey('k1');
     jwks.keys = [k1.jwk];

@@ -19,6 +19,8 @@ export interface AccessTokenVerifierOptions {
 }
 
 const KID = /^[A-Za-z0-9_\-.=]{1,128}$/;
+/** Bound on remembered verified tokens; the map is emptied when full (a flood of fresh tokens only costs re-verifies). */
+const VERIFIED_TOKEN_LIMIT = 10_000;
 /** Header parameters that point at keys chosen by the token's author; an access token from our IdP never needs them. */
 const UNTRUSTED_KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
@@ -30,12 +32,25 @@ const UNTRUSTED_KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 export class AccessTokenVerifier {
   private jwks?: JWTVerifyGetKey;
   private jwksUri?: string;
+  /**
+   * Tokens that verified, by their exact text, with the principal and until when (epoch s) it may be reused: the
+   * token's own `exp` (without the clock tolerance), and no longer than the JWKS cache age — a key the IdP removed
+   * stops being trusted no later than it would through the cached key set. A client sends the same token on every
+   * request until it expires (a node asking for its keys, heartbeats), and a signature check plus jose's parsing
+   * costs more than the rest of the guard. Any other text (one flipped bit) is a miss and is fully verified.
+   */
+  private readonly verified = new Map<string, { readonly principal: Principal; readonly until: number }>();
 
   constructor(private readonly o: AccessTokenVerifierOptions) {}
 
   async verify(token: string | undefined): Promise<Principal> {
     if (!token) throw new AuthError('token_missing', 'Authentication required.');
     if (token.length > 16_384 || token.split('.').length !== 3) throw new AuthError('token_malformed', 'Invalid access token.');
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() / 1000 < known.until) return known.principal;
+      this.verified.delete(token);
+    }
 
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -67,7 +82,13 @@ export class AccessTokenVerifier {
     }
     const now = Math.floor(Date.now() / 1000);
     if (typeof payload.iat === 'number' && payload.iat > now + this.o.clockToleranceSec) throw this.reject('issued_in_future');
-    return this.principal(payload);
+    const principal = this.principal(payload);
+    // `exp` is required and checked above; `nbf`, if any, has passed, so the verdict holds until `exp`.
+    if (typeof payload.exp === 'number') {
+      if (this.verified.size >= VERIFIED_TOKEN_LIMIT) this.verified.clear();
+      this.verified.set(token, { principal, until: Math.min(payload.exp, now + this.o.jwksCacheMaxAgeSec) });
+    }
+    return principal;
   }
 
   private principal(payload: JWTPayload): Principal {

@@ -4,8 +4,8 @@ import { SchedulerRepository } from './scheduler.repository.js';
 /**
  * The scheduler's answer to the key broker's `LeaseAuthority` (structurally identical to @confide/keybroker's
  * interface, which persistence does not import): the lease at the job's current epoch, live by the database clock,
- * held by the asking node (its id or its operator's token subject), and the job not being cancelled. Row locks are
- * taken lease first, then job, the order every scheduler writer uses.
+ * held by the asking node (its id or its operator's token subject), and the job not being cancelled: one query. Row
+ * locks (inside the caller's transaction) are taken lease first, then job, the order every scheduler writer uses.
  */
 export class SchedulerLeaseAuthority {
   private readonly repo: SchedulerRepository;
@@ -17,8 +17,10 @@ export class SchedulerLeaseAuthority {
     check: { readonly tenantId: string; readonly jobId: string; readonly leaseEpoch: number; readonly nodeId: string },
     em: EntityManager,
   ): Promise<{ readonly ok: true; readonly region?: string } | { readonly ok: false; readonly reason: 'lease_unknown' | 'lease_epoch_stale' | 'lease_expired' | 'lease_holder_mismatch' | 'job_cancelled' }> {
-    const s = await this.repo.leaseForRelease(em, check.jobId);
-    if (!s.jobTenantId || !s.node || !s.lease) return { ok: false, reason: 'lease_unknown' };
+    // Inside a transaction the rows are share-locked until it ends (the authoritative check); outside one (a
+    // pre-check) a lock would end with the statement, so none is taken.
+    const s = await this.repo.leaseForRelease(em, check.jobId, em.queryRunner?.isTransactionActive === true);
+    if (!s) return { ok: false, reason: 'lease_unknown' };
     if (check.tenantId !== s.jobTenantId && check.tenantId !== s.node.operatorTenantId) return { ok: false, reason: 'lease_unknown' };
     if (s.cancelRequested) return { ok: false, reason: 'job_cancelled' };
     if (check.leaseEpoch !== s.currentEpoch) return { ok: false, reason: 'lease_epoch_stale' };

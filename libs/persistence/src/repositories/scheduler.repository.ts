@@ -221,26 +221,37 @@ export class SchedulerRepository {
    * The lease check of the key broker: the job's current epoch, then that lease and the job under share locks
    * (lease first, then job, like every scheduler writer), so a concurrent re-lease or cancel waits for the release.
    */
-  async leaseForRelease(em: EntityManager, jobId: string): Promise<{ lease: LeaseRecord | null; live: boolean; jobTenantId: string | null; cancelRequested: boolean; currentEpoch: number; node: { id: string; operatorSubject: string; operatorTenantId: string; region: string } | null }> {
-    const none = { lease: null, live: false, jobTenantId: null, cancelRequested: false, currentEpoch: 0, node: null };
-    const peek = rowsOf(await em.query(`SELECT lease_epoch FROM enterprise.fine_tuning_jobs WHERE id = $1`, [jobId])) as Array<{ lease_epoch: number }>;
-    if (!peek[0]) return none;
+  /**
+   * The lease at the job's current epoch with its holder, the job's tenant and cancellation, in one statement (the key
+   * broker asks twice per release, so this is on the hot path). With `lock` (the caller's transaction must be open),
+   * `FOR SHARE OF l, j` takes the lease row lock and then the job row lock — Postgres locks a row's marked tables in
+   * the order the OF list names them — the order every scheduler writer uses, and a writer that committed while we
+   * waited is seen (the join is re-checked against the newest row versions). Without `lock` nothing is written (a
+   * share lock outside a transaction would be released at once, yet still cost a tuple write).
+   * No row: the job is unknown or has no lease at its current epoch.
+   */
+  async leaseForRelease(
+    em: EntityManager,
+    jobId: string,
+    lock: boolean,
+  ): Promise<{ live: boolean; jobTenantId: string; cancelRequested: boolean; currentEpoch: number; node: { id: string; operatorSubject: string; operatorTenantId: string; region: string } } | null> {
     const rows = rowsOf(await em.query(
-      `SELECT l.*, (l.state = 'active' AND l.expires_at > now()) AS live, n.operator_subject, n.operator_tenant_id, n.region
-       FROM scheduler.leases l JOIN scheduler.nodes n ON n.id = l.node_id WHERE l.job_id = $1 AND l.epoch = $2 FOR SHARE OF l`,
-      [jobId, peek[0].lease_epoch],
-    )) as Array<Record<string, unknown>>;
-    const job = rowsOf(await em.query(`SELECT tenant_id, cancel_requested, lease_epoch FROM enterprise.fine_tuning_jobs WHERE id = $1 FOR SHARE`, [jobId])) as Array<{ tenant_id: string; cancel_requested: boolean; lease_epoch: number }>;
-    const j = job[0];
-    if (!j) return none;
+      `SELECT j.tenant_id, j.cancel_requested, j.lease_epoch, (l.state = 'active' AND l.expires_at > now()) AS live,
+              l.node_id, n.operator_subject, n.operator_tenant_id, n.region
+         FROM scheduler.leases l
+         JOIN enterprise.fine_tuning_jobs j ON j.id = l.job_id AND j.lease_epoch = l.epoch
+         JOIN scheduler.nodes n ON n.id = l.node_id
+        WHERE l.job_id = $1${lock ? ' FOR SHARE OF l, j' : ''}`,
+      [jobId],
+    )) as Array<{ tenant_id: string; cancel_requested: boolean; lease_epoch: number | string; live: boolean; node_id: string; operator_subject: string; operator_tenant_id: string; region: string }>;
     const r = rows[0];
+    if (!r) return null;
     return {
-      lease: r ? leaseFromRow(r) : null,
-      live: r?.live === true && j.lease_epoch === Number(r.epoch),
-      jobTenantId: j.tenant_id,
-      cancelRequested: j.cancel_requested,
-      currentEpoch: j.lease_epoch,
-      node: r ? { id: String(r.node_id), operatorSubject: String(r.operator_subject), operatorTenantId: String(r.operator_tenant_id), region: String(r.region) } : null,
+      live: r.live === true,
+      jobTenantId: r.tenant_id,
+      cancelRequested: r.cancel_requested,
+      currentEpoch: Number(r.lease_epoch),
+      node: { id: String(r.node_id), operatorSubject: String(r.operator_subject), operatorTenantId: String(r.operator_tenant_id), region: String(r.region) },
     };
   }
 }
