@@ -64,20 +64,24 @@ function issuerCandidates(request: ChainRequest, chain: readonly Certificate[], 
   return anchors;
 }
 
-/** Applies `request.crls` to every (certificate, issuer) link of the verified chain below its root. */
-async function applyCrls(crypto: CryptoProvider, request: ChainRequest, chain: readonly Certificate[]): Promise<void> {
+/**
+ * Applies `request.crls` to every (certificate, issuer) link of the verified chain below its root, from link
+ * `from` on. Synchronous while CRL signatures come from the cache; a promise for the rest once one must be verified.
+ */
+function applyCrls(crypto: CryptoProvider, request: ChainRequest, chain: readonly Certificate[], from = 0): Promise<void> | undefined {
   const crls = request.crls ?? [];
-  if (crls.length === 0 && !request.requireCrls) return;
-  for (let i = 0; i + 1 < chain.length; i++) {
+  for (let i = from; i + 1 < chain.length; i++) {
     const cert = chain[i]!;
     const issuer = chain[i + 1]!;
     const crl = crls.find((c) => sameBytes(c.issuer, issuer.subject));
     if (crl) {
-      await checkRevocation(crypto, crl, issuer, [cert], request.at, request.what, request.verifiedLinks);
+      const pending = checkRevocation(crypto, crl, issuer, [cert], request.at, request.what, request.verifiedLinks);
+      if (pending) return pending.then(() => applyCrls(crypto, request, chain, i + 1));
     } else if (request.requireCrls) {
       throw new AttestationError('collateral_missing', 'no CRL for a certificate issuer', request.what, issuer.subjectCommonName);
     }
   }
+  return undefined;
 }
 
 /**
@@ -96,7 +100,8 @@ export async function verifyCertificateChain(crypto: CryptoProvider, request: Ch
     checkValidity(current, at, what);
     if (sameBytes(current.issuer, current.subject)) {
       const pinned = request.trustAnchors.some((anchor) => sameBytes(anchor.der, current.der));
-      if (!(await verifySignedByCached(crypto, current, current, current.subjectCommonName, request.verifiedLinks))) {
+      const selfSigned = verifySignedByCached(crypto, current, current, current.subjectCommonName, request.verifiedLinks);
+      if (selfSigned !== true && !(await selfSigned)) {
         throw new AttestationError('certificate_chain_invalid', 'root certificate signature is invalid', what, current.subjectCommonName);
       }
       if (!pinned) {
@@ -105,7 +110,8 @@ export async function verifyCertificateChain(crypto: CryptoProvider, request: Ch
       if (request.ordered && chain.length <= request.intermediates.length) {
         throw new AttestationError('certificate_chain_invalid', 'certificates follow the root', what);
       }
-      await applyCrls(crypto, request, chain);
+      const revocation = applyCrls(crypto, request, chain);
+      if (revocation) await revocation;
       return chain;
     }
     if (chain.length >= MAX_CHAIN_LENGTH) {
@@ -118,7 +124,8 @@ export async function verifyCertificateChain(crypto: CryptoProvider, request: Ch
     let issuer: Certificate | undefined;
     for (const candidate of candidates) {
       if (!candidate.isCa) continue;
-      if (await verifySignedByCached(crypto, current, candidate, current.subjectCommonName, request.verifiedLinks)) {
+      const signed = verifySignedByCached(crypto, current, candidate, current.subjectCommonName, request.verifiedLinks);
+      if (signed === true || (await signed)) {
         issuer = candidate;
         break;
       }

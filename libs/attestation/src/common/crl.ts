@@ -58,9 +58,9 @@ export function parseCrl(der: Uint8Array, what = 'crl'): CertificateRevocationLi
  * Checks that `crl` was issued and signed by `issuer` and is current at `at` (thisUpdate ≤ at ≤ nextUpdate),
  * then throws `certificate_revoked` if any of `certificates` (issued by that issuer) was revoked as of `at`.
  * The CRL's signature is remembered in `verifiedLinks` (it repeats across verifications); currency and the
- * revocation list are checked on every call.
+ * revocation list are checked on every call. With the signature cached, it completes synchronously (no promise).
  */
-export async function checkRevocation(
+export function checkRevocation(
   crypto: CryptoProvider,
   crl: CertificateRevocationList,
   issuer: Certificate,
@@ -68,12 +68,20 @@ export async function checkRevocation(
   at: Date,
   what = 'crl',
   verifiedLinks?: VerifiedLinkCache,
-): Promise<void> {
+): Promise<void> | undefined {
   if (!sameBytes(crl.issuer, issuer.subject)) {
     throw new AttestationError('crl_invalid', 'CRL was not issued by the expected CA', what, issuer.subjectCommonName);
   }
-  const ok = await verifySignedByCached(crypto, crl, issuer, what, verifiedLinks);
-  if (!ok) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
+  const verified = verifySignedByCached(crypto, crl, issuer, what, verifiedLinks);
+  if (verified === true) return checkListed(crl, issuer, certificates, at, what);
+  return verified.then((ok) => {
+    if (!ok) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
+    checkListed(crl, issuer, certificates, at, what);
+  });
+}
+
+/** The checks of a CRL whose signature verified: current at `at`, and none of `certificates` revoked as of `at`. */
+function checkListed(crl: CertificateRevocationList, issuer: Certificate, certificates: readonly Certificate[], at: Date, what: string): undefined {
   if (at < crl.thisUpdate || (crl.nextUpdate && at > crl.nextUpdate)) {
     throw new AttestationError('crl_expired', 'CRL is not current at the requested time', what, issuer.subjectCommonName);
   }
@@ -84,4 +92,5 @@ export async function checkRevocation(
       throw new AttestationError('certificate_revoked', 'certificate is revoked', what, cert.subjectCommonName);
     }
   }
+  return undefined;
 }

@@ -41,16 +41,21 @@ export class VerifiedLinkCache {
   }
 }
 
-/** `verifySignedBy` with the issuer certificate's key, answered from `cache` when this pair verified before. */
-export async function verifySignedByCached(
+/**
+ * `verifySignedBy` with the issuer certificate's key, answered from `cache` when this pair verified before. A hit
+ * returns `true` synchronously: cached links are the hot path of every repeat verification, and callers skip an
+ * await (a microtask turn each) for them.
+ */
+export function verifySignedByCached(
   crypto: CryptoProvider,
   signed: SignedData,
   issuer: Certificate,
   what: string,
   cache?: VerifiedLinkCache,
-): Promise<boolean> {
+): true | Promise<boolean> {
   if (cache?.has(signed, issuer)) return true;
-  const ok = await verifySignedBy(crypto, signed, issuer.publicKey, what);
-  if (ok) cache?.add(signed, issuer);
-  return ok;
+  return verifySignedBy(crypto, signed, issuer.publicKey, what).then((ok) => {
+    if (ok) cache?.add(signed, issuer);
+    return ok;
+  });
 }

@@ -159,7 +159,8 @@ async function verifySigned<T>(
   if (signer!.subjectCommonName !== TCB_SIGNER_CN || signer!.isCa) {
     throw new AttestationError('certificate_chain_invalid', 'collateral is not signed by the TCB signing certificate', kind);
   }
-  if (!(await verifySignedByCached(context.crypto, signed, signer!, kind, context.verifiedLinks))) {
+  const verified = verifySignedByCached(context.crypto, signed, signer!, kind, context.verifiedLinks);
+  if (verified !== true && !(await verified)) {
     throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
   }
   if (!parsed.success) {
