@@ -14,6 +14,7 @@ import {
   readDer,
   type DerNode,
 } from './der.js';
+import { derSequence } from './der-writer.js';
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -260,21 +261,15 @@ export async function verifySignedBy(crypto: CryptoProvider, signed: SignedData,
   throw new AttestationError('certificate_chain_invalid', 'signature algorithm does not match the issuer key', what);
 }
 
+/** AlgorithmIdentifier { rsaEncryption, NULL }. */
+const RSA_ENCRYPTION_ALGORITHM_ID = new Uint8Array(Buffer.from('300d06092a864886f70d0101010500', 'hex'));
+
 /** WebCrypto imports RSA keys only under rsaEncryption; AMD keys may be tagged id-RSASSA-PSS with params. */
 function rsaEncryptionSpki(spki: Uint8Array): Uint8Array {
   const [alg, key] = derChildren(readDer(spki, 'spki'), 'spki');
   const [oid] = derChildren(alg!, 'spki');
   if (derOid(oid!, 'spki') === OID.rsaEncryption) return spki;
-  const algId = Buffer.from('300d06092a864886f70d0101010500', 'hex');
-  const body = Buffer.concat([algId, Buffer.from(key!.bytes)]);
-  return new Uint8Array(Buffer.concat([derHeader(DER_TAG.sequence, body.length), body]));
-}
-
-function derHeader(tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length]);
-  const bytes: number[] = [];
-  for (let l = length; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);
-  return Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
+  return derSequence(RSA_ENCRYPTION_ALGORITHM_ID, key!.bytes);
 }
 
 export async function verifyCertificateSignature(
