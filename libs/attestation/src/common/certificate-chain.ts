@@ -41,10 +41,11 @@ export interface ChainRequest {
 }
 
 function checkValidity(cert: Certificate, at: Date, what: string): void {
-  if (at < cert.notBefore) {
+  const t = at.getTime(); // numbers: `<` on two Dates goes through ToPrimitive on both, for every certificate
+  if (t < cert.notBefore.getTime()) {
     throw new AttestationError('certificate_not_yet_valid', 'certificate is not yet valid at the requested time', what, cert.subjectCommonName);
   }
-  if (at > cert.notAfter) {
+  if (t > cert.notAfter.getTime()) {
     throw new AttestationError('certificate_expired', 'certificate is expired at the requested time', what, cert.subjectCommonName);
   }
 }
