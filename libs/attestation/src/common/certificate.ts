@@ -1,4 +1,4 @@
-import type { CryptoProvider, EcCurve, HashAlgorithm } from '@confide/crypto';
+import type { CryptoProvider, EcCurve, EcdsaSignatureFormat, HashAlgorithm } from '@confide/crypto';
 
 import { AttestationError } from '../attestation.error.js';
 import {
@@ -14,6 +14,7 @@ import {
   readDer,
   type DerNode,
 } from './der.js';
+import { derSequence } from './der-writer.js';
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -38,10 +39,20 @@ const HASH_BY_OID: Readonly<Record<string, HashAlgorithm>> = {
   [OID.sha512]: 'SHA-512',
 };
 
-/** How a certificate or CRL is signed, in the terms the CryptoProvider takes. */
+/**
+ * How a certificate, CRL or other signed object is signed, in the terms the CryptoProvider takes. ECDSA signatures
+ * in X.509 are DER; vendor formats (TDX quotes, Intel collateral) carry raw r‖s, marked `format: 'p1363'`.
+ */
 export type SignatureAlgorithm =
-  | { readonly kind: 'ecdsa'; readonly hash: HashAlgorithm }
+  | { readonly kind: 'ecdsa'; readonly hash: HashAlgorithm; readonly format?: EcdsaSignatureFormat }
   | { readonly kind: 'rsa-pss'; readonly hash: HashAlgorithm; readonly saltLength: number };
+
+/** Bytes signed by an issuer's key: a certificate's or CRL's TBS, a quote, a signed JSON value. */
+export interface SignedData {
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signature: Uint8Array;
+}
 
 export type PublicKeyInfo =
   | { readonly kind: 'ec'; readonly curve: EcCurve; readonly spki: Uint8Array }
@@ -55,11 +66,8 @@ export interface CertificateExtension {
 }
 
 /** The parts of an X.509 certificate that chain checks and vendor extensions need, parsed strictly from DER. */
-export interface Certificate {
+export interface Certificate extends SignedData {
   readonly der: Uint8Array;
-  readonly tbs: Uint8Array;
-  readonly signatureAlgorithm: SignatureAlgorithm;
-  readonly signature: Uint8Array;
   readonly serialHex: string;
   /** Raw DER of the issuer and subject Names: chains link on byte equality. */
   readonly issuer: Uint8Array;
@@ -209,62 +217,61 @@ export function parseCertificate(der: Uint8Array, what = 'certificate'): Certifi
   };
 }
 
-/** Splits PEM text (any number of CERTIFICATE blocks) or a single DER certificate into DER blobs. */
-export function certificatesFromPemOrDer(input: Uint8Array): Uint8Array[] {
-  if (input[0] === DER_TAG.sequence) return [input];
-  const text = Buffer.from(input).toString('latin1');
+/**
+ * Splits PEM text (any number of CERTIFICATE blocks, in order; anything around them, such as the NUL padding of
+ * TDX quote certification data, is ignored) or a single DER certificate into DER blobs.
+ */
+export function certificatesFromPemOrDer(input: Uint8Array | string): Uint8Array[] {
+  if (typeof input !== 'string' && input[0] === DER_TAG.sequence) return [input];
+  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
   const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
   return blocks.map((m) => new Uint8Array(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
 }
 
 /**
- * Verifies `signature` over `data` with the issuer's key. Returns false on a bad signature; throws
- * `certificate_chain_invalid` when the algorithm does not fit the key (e.g. an RSA signature from an EC key).
+ * Verifies `signed.signature` over `signed.tbs` with the issuer's key. Returns false on a bad signature, and on a
+ * key the provider cannot import (such a key verifies nothing); throws `certificate_chain_invalid` when the
+ * algorithm does not fit the key (e.g. an RSA signature from an EC key).
  */
-export async function verifySignedBy(
-  crypto: CryptoProvider,
-  signed: { readonly data: Uint8Array; readonly algorithm: SignatureAlgorithm; readonly signature: Uint8Array },
-  issuerKey: PublicKeyInfo,
-  what: string,
-): Promise<boolean> {
-  const { algorithm } = signed;
-  if (algorithm.kind === 'ecdsa' && issuerKey.kind === 'ec') {
-    return crypto.verifyEcdsa({
-      curve: issuerKey.curve,
-      hash: algorithm.hash,
-      publicKey: { spki: issuerKey.spki },
-      signature: signed.signature,
-      signatureFormat: 'der',
-      data: signed.data,
-    });
-  }
-  if (algorithm.kind === 'rsa-pss' && issuerKey.kind === 'rsa') {
-    return crypto.verifyRsaPss({
-      hash: algorithm.hash,
-      saltLength: algorithm.saltLength,
-      publicKeySpki: rsaEncryptionSpki(issuerKey.spki),
-      signature: signed.signature,
-      data: signed.data,
-    });
+export async function verifySignedBy(crypto: CryptoProvider, signed: SignedData, issuerKey: PublicKeyInfo, what: string): Promise<boolean> {
+  const algorithm = signed.signatureAlgorithm;
+  // `return await` inside try: a provider's key_invalid becomes false, and V8 settles an awaited promise in fewer
+  // microtask turns than one returned from an async function.
+  try {
+    if (algorithm.kind === 'ecdsa' && issuerKey.kind === 'ec') {
+      return await crypto.verifyEcdsa({
+        curve: issuerKey.curve,
+        hash: algorithm.hash,
+        publicKey: { spki: issuerKey.spki },
+        signature: signed.signature,
+        signatureFormat: algorithm.format ?? 'der',
+        data: signed.tbs,
+      });
+    }
+    if (algorithm.kind === 'rsa-pss' && issuerKey.kind === 'rsa') {
+      return await crypto.verifyRsaPss({
+        hash: algorithm.hash,
+        saltLength: algorithm.saltLength,
+        publicKeySpki: rsaEncryptionSpki(issuerKey.spki),
+        signature: signed.signature,
+        data: signed.tbs,
+      });
+    }
+  } catch {
+    return false;
   }
   throw new AttestationError('certificate_chain_invalid', 'signature algorithm does not match the issuer key', what);
 }
+
+/** AlgorithmIdentifier { rsaEncryption, NULL }. */
+const RSA_ENCRYPTION_ALGORITHM_ID = new Uint8Array(Buffer.from('300d06092a864886f70d0101010500', 'hex'));
 
 /** WebCrypto imports RSA keys only under rsaEncryption; AMD keys may be tagged id-RSASSA-PSS with params. */
 function rsaEncryptionSpki(spki: Uint8Array): Uint8Array {
   const [alg, key] = derChildren(readDer(spki, 'spki'), 'spki');
   const [oid] = derChildren(alg!, 'spki');
   if (derOid(oid!, 'spki') === OID.rsaEncryption) return spki;
-  const algId = Buffer.from('300d06092a864886f70d0101010500', 'hex');
-  const body = Buffer.concat([algId, Buffer.from(key!.bytes)]);
-  return new Uint8Array(Buffer.concat([derHeader(DER_TAG.sequence, body.length), body]));
-}
-
-function derHeader(tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length]);
-  const bytes: number[] = [];
-  for (let l = length; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);
-  return Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
+  return derSequence(RSA_ENCRYPTION_ALGORITHM_ID, key!.bytes);
 }
 
 export async function verifyCertificateSignature(
@@ -272,10 +279,5 @@ export async function verifyCertificateSignature(
   cert: Certificate,
   issuer: Certificate,
 ): Promise<boolean> {
-  return verifySignedBy(
-    crypto,
-    { data: cert.tbs, algorithm: cert.signatureAlgorithm, signature: cert.signature },
-    issuer.publicKey,
-    cert.subjectCommonName,
-  );
+  return verifySignedBy(crypto, cert, issuer.publicKey, cert.subjectCommonName);
 }

@@ -1,15 +1,13 @@
 import type { CryptoProvider } from '@confide/crypto';
 
 import { AttestationError } from '../attestation.error.js';
-import { parseSignatureAlgorithm, verifySignedBy, type Certificate, type SignatureAlgorithm } from './certificate.js';
-import { DER_TAG, derBitStringBytes, derChildren, derIntegerHex, derTime, expectTag, readDer } from './der.js';
+import { parseSignatureAlgorithm, type Certificate, type SignedData } from './certificate.js';
+import { DER_TAG, derBitStringBytes, derChildren, derIntegerHex, derTime, expectTag, readDer, sameBytes } from './der.js';
+import { verifySignedByCached, type VerifiedLinkCache } from './verified-links.js';
 
 /** An X.509 v2 CRL, parsed from DER. */
-export interface CertificateRevocationList {
+export interface CertificateRevocationList extends SignedData {
   readonly der: Uint8Array;
-  readonly tbs: Uint8Array;
-  readonly signatureAlgorithm: SignatureAlgorithm;
-  readonly signature: Uint8Array;
   readonly issuer: Uint8Array;
   readonly thisUpdate: Date;
   readonly nextUpdate?: Date;
@@ -58,34 +56,41 @@ export function parseCrl(der: Uint8Array, what = 'crl'): CertificateRevocationLi
 
 /**
  * Checks that `crl` was issued and signed by `issuer` and is current at `at` (thisUpdate ≤ at ≤ nextUpdate),
- * then throws `certificate_revoked` if any of `certificates` (issued by that issuer) is listed.
+ * then throws `certificate_revoked` if any of `certificates` (issued by that issuer) was revoked as of `at`.
+ * The CRL's signature is remembered in `verifiedLinks` (it repeats across verifications); currency and the
+ * revocation list are checked on every call. With the signature cached, it completes synchronously (no promise).
  */
-export async function checkRevocation(
+export function checkRevocation(
   crypto: CryptoProvider,
   crl: CertificateRevocationList,
   issuer: Certificate,
   certificates: readonly Certificate[],
   at: Date,
   what = 'crl',
-): Promise<void> {
-  if (Buffer.compare(crl.issuer, issuer.subject) !== 0) {
+  verifiedLinks?: VerifiedLinkCache,
+): Promise<void> | undefined {
+  if (!sameBytes(crl.issuer, issuer.subject)) {
     throw new AttestationError('crl_invalid', 'CRL was not issued by the expected CA', what, issuer.subjectCommonName);
   }
-  const ok = await verifySignedBy(
-    crypto,
-    { data: crl.tbs, algorithm: crl.signatureAlgorithm, signature: crl.signature },
-    issuer.publicKey,
-    what,
-  );
-  if (!ok) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
+  const verified = verifySignedByCached(crypto, crl, issuer, what, verifiedLinks);
+  if (verified === true) return checkListed(crl, issuer, certificates, at, what);
+  return verified.then((ok) => {
+    if (!ok) throw new AttestationError('crl_invalid', 'CRL signature is invalid', what, issuer.subjectCommonName);
+    checkListed(crl, issuer, certificates, at, what);
+  });
+}
+
+/** The checks of a CRL whose signature verified: current at `at`, and none of `certificates` revoked as of `at`. */
+function checkListed(crl: CertificateRevocationList, issuer: Certificate, certificates: readonly Certificate[], at: Date, what: string): undefined {
   if (at < crl.thisUpdate || (crl.nextUpdate && at > crl.nextUpdate)) {
     throw new AttestationError('crl_expired', 'CRL is not current at the requested time', what, issuer.subjectCommonName);
   }
   for (const cert of certificates) {
-    if (Buffer.compare(cert.issuer, issuer.subject) !== 0) continue;
+    if (!sameBytes(cert.issuer, issuer.subject)) continue;
     const revokedAt = crl.revoked.get(cert.serialHex);
     if (revokedAt && revokedAt <= at) {
       throw new AttestationError('certificate_revoked', 'certificate is revoked', what, cert.subjectCommonName);
     }
   }
+  return undefined;
 }

@@ -14,6 +14,7 @@ export const DER_TAG = {
   octetString: 0x04,
   null: 0x05,
   oid: 0x06,
+  enumerated: 0x0a,
   utf8String: 0x0c,
   printableString: 0x13,
   ia5String: 0x16,
@@ -90,9 +91,9 @@ export function derOid(node: DerNode, what: string): string {
   return [first, head - first * 40, ...parts].join('.');
 }
 
-/** Non-negative INTEGER as a JS number (throws beyond 2^53). */
-export function derSmallInteger(node: DerNode, what: string): number {
-  const c = expectTag(node, DER_TAG.integer, what).content;
+/** Non-negative INTEGER (or, with `tag`, ENUMERATED) as a JS number (throws beyond 2^53). */
+export function derSmallInteger(node: DerNode, what: string, tag: number = DER_TAG.integer): number {
+  const c = expectTag(node, tag, what).content;
   if (c.length === 0 || (c[0] ?? 0) & 0x80) throw malformed(what, 'negative or empty integer');
   let v = 0;
   for (const b of c) v = v * 256 + b;
@@ -125,6 +126,11 @@ export function derTime(node: DerNode, what: string): Date {
   let year = Number(m[1]);
   if (node.tag === DER_TAG.utcTime) year += year < 50 ? 2000 : 1900;
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+/** Byte equality of two encodings (names, certificates, digests): none of them is secret, so no constant time. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 export function derString(node: DerNode): string {

@@ -10,7 +10,7 @@ import { AttestationError } from '../attestation.error.js';
 import { SGX_EXTENSIONS_OID } from '../tdx/pck-extensions.js';
 import { TCG_DICE_TCB_INFO_OID } from '../nvidia/gpu-device-certificate.js';
 import { SNP_PRODUCTS, type SnpProduct } from '../snp/snp-report.js';
-import { derInteger, derOctets, derOid, derSequence, derUtf8, tlv } from './der-writer.js';
+import { derInteger, derOctets, derOid, derSequence, derUtf8, tlv } from '../common/der-writer.js';
 import type { SimulatedTrustAnchors, SnpTcbChoice } from './simulated-attester.types.js';
 
 /**

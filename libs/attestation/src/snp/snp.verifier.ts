@@ -153,7 +153,7 @@ export class SnpVerifier implements EvidenceVerifier {
     if (crlDer) {
       const crl = parseCrl(crlDer, SNP_COLLATERAL_KEYS.crl);
       const ark = chain[chain.length - 1]!;
-      await checkRevocation(this.crypto, crl, ark, chain.slice(0, -1), options.at, SNP_COLLATERAL_KEYS.crl);
+      await checkRevocation(this.crypto, crl, ark, chain.slice(0, -1), options.at, SNP_COLLATERAL_KEYS.crl, this.verifiedLinks);
     }
 
     if (leaf.publicKey.kind !== 'ec') throw new AttestationError('certificate_extension_mismatch', 'not an EC key', 'endorsementKey');

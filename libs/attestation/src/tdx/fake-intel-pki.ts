@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { parseCertificate, pemToDerList } from './certificate.js';
+import { certificatesFromPemOrDer, parseCertificate } from '../common/index.js';
 import { SGX_EXTENSIONS_OID } from './pck-extensions.js';
 import { parseTdxQuote, type TdxQuote } from './tdx-quote.js';
 import { serializeTdxQuote } from './tdx-quote.writer.js';
@@ -109,5 +109,5 @@ export async function signCollateral(pki: FakeIntelPki, field: 'tcbInfo' | 'encl
 }
 
 export function pckLeafDer(quote: Uint8Array): Uint8Array {
-  return pemToDerList(parseTdxQuote(quote).pckCertData)[0]!;
+  return certificatesFromPemOrDer(parseTdxQuote(quote).pckCertData)[0]!;
 }

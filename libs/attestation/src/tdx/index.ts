@@ -8,4 +8,3 @@ export { TCB_STATUSES } from './tdx-collateral.js';
 export type { TcbStatus, TdxTcbInfo, TdQeIdentity } from './tdx-collateral.js';
 export type { TdxTcbEvaluation, TcbLevelMatch } from './tcb-status.js';
 export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './intel-roots.js';
-export { TdxCrypto } from './tdx-crypto.js';

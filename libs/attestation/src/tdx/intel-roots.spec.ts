@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { pemToDerList } from './certificate.js';
+import { certificatesFromPemOrDer } from '../common/index.js';
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from './intel-roots.js';
 
 const ROOTS = fileURLToPath(new URL('../../../../attestation/roots/intel/', import.meta.url));
@@ -13,7 +13,7 @@ describe('Intel SGX Root CA trust anchor', () => {
   });
 
   it('has the published fingerprint, also recorded in PROVENANCE.md', () => {
-    const [der] = pemToDerList(INTEL_SGX_ROOT_CA_PEM);
+    const [der] = certificatesFromPemOrDer(INTEL_SGX_ROOT_CA_PEM);
     expect(createHash('sha256').update(der!).digest('hex')).toBe(INTEL_SGX_ROOT_CA_SHA256);
     const provenance = readFileSync(`${ROOTS}PROVENANCE.md`, 'utf8');
     expect(provenance).toContain(INTEL_SGX_ROOT_CA_SHA256);

@@ -1,6 +1,7 @@
+import { toHex } from '@confide/crypto';
 import { AttestationError } from '../attestation.error.js';
-import type { ParsedCertificate } from './certificate.js';
-import { derChild, derChildren, derOid, derSmallInt, readDer, toHex, type DerNode } from './der.js';
+import { DER_TAG, derChildren, derOid, derSmallInteger, expectTag, readDer, type DerNode } from '../common/der.js';
+import type { Certificate } from '../common/index.js';
 
 /** Intel SGX extensions in PCK certificates (Intel SGX PCK Certificate and CRL Profile). */
 export const SGX_EXTENSIONS_OID = '1.2.840.113741.1.13.1';
@@ -25,58 +26,60 @@ function bad(what: string): AttestationError {
 }
 
 function octets(node: DerNode, what: string): string {
-  if (node.tag !== 0x04) throw bad(what);
-  return toHex(node.value);
+  if (node.tag !== DER_TAG.octetString) throw bad(what);
+  return toHex(node.content);
 }
 
 function bool(node: DerNode): boolean {
-  return node.tag === 0x01 && node.value[0] !== 0;
+  return node.tag === DER_TAG.boolean && node.content[0] !== 0;
 }
 
-export function parsePckExtensions(cert: ParsedCertificate): PckExtensions {
+/** The SGX extension is a SEQUENCE of (OID, value) SEQUENCEs; nested groups (TCB, configuration) repeat that shape. */
+function oidValuePairs(node: DerNode, what: string): Map<string, DerNode> {
+  const pairs = new Map<string, DerNode>();
+  for (const entry of derChildren(node, what)) {
+    const [oid, value] = derChildren(expectTag(entry, DER_TAG.sequence, what), what);
+    if (!value) throw bad(what);
+    pairs.set(derOid(expectTag(oid, DER_TAG.oid, what), what), value);
+  }
+  return pairs;
+}
+
+export function parsePckExtensions(cert: Certificate): PckExtensions {
   const ext = cert.extensions.get(SGX_EXTENSIONS_OID);
   if (!ext) throw new AttestationError('certificate_extension_mismatch', 'PCK certificate has no SGX extensions', 'pck.sgxExtensions');
   try {
-    const fields = new Map<string, DerNode>();
-    for (const entry of derChildren(readDer(ext.value, 0, 'pck.sgxExtensions'), 'pck.sgxExtensions')) {
-      const parts = derChildren(entry, 'pck.sgxExtensions');
-      fields.set(derOid(derChild(parts, 0, 'pck.sgxExtensions')), derChild(parts, 1, 'pck.sgxExtensions'));
-    }
+    const fields = oidValuePairs(readDer(ext.value, 'pck.sgxExtensions'), 'pck.sgxExtensions');
     const get = (suffix: string): DerNode => {
       const node = fields.get(`${SGX_EXTENSIONS_OID}.${suffix}`);
       if (!node) throw bad(`pck.sgxExtensions.${suffix}`);
       return node;
     };
-    const tcb = new Map<string, DerNode>();
-    for (const entry of derChildren(get('2'), 'pck.tcb')) {
-      const parts = derChildren(entry, 'pck.tcb');
-      tcb.set(derOid(derChild(parts, 0, 'pck.tcb')), derChild(parts, 1, 'pck.tcb'));
-    }
+    const tcb = oidValuePairs(get('2'), 'pck.tcb');
     const tcbField = (n: number): DerNode => {
       const node = tcb.get(`${SGX_EXTENSIONS_OID}.2.${n}`);
       if (!node) throw bad(`pck.tcb.${n}`);
       return node;
     };
-    const tcbComponents = Array.from({ length: 16 }, (_, i) => derSmallInt(tcbField(i + 1), `pck.tcb.${i + 1}`));
+    const tcbComponents = Array.from({ length: 16 }, (_, i) => derSmallInteger(tcbField(i + 1), `pck.tcb.${i + 1}`));
     const result: PckExtensions = {
       ppid: octets(get('1'), 'pck.ppid'),
       tcbComponents,
-      pceSvn: derSmallInt(tcbField(17), 'pck.pceSvn'),
+      pceSvn: derSmallInteger(tcbField(17), 'pck.pceSvn'),
       cpuSvn: octets(tcbField(18), 'pck.cpuSvn'),
       pceId: octets(get('3'), 'pck.pceId'),
       fmspc: octets(get('4'), 'pck.fmspc'),
-      sgxType: derSmallInt(get('5'), 'pck.sgxType'),
+      sgxType: derSmallInteger(get('5'), 'pck.sgxType', DER_TAG.enumerated),
     };
     const instance = fields.get(`${SGX_EXTENSIONS_OID}.6`);
     const config = fields.get(`${SGX_EXTENSIONS_OID}.7`);
     let configuration: PckExtensions['configuration'];
     if (config) {
-      const flags: Record<string, boolean> = {};
-      for (const entry of derChildren(config, 'pck.configuration')) {
-        const parts = derChildren(entry, 'pck.configuration');
-        flags[derOid(derChild(parts, 0, 'pck.configuration'))] = bool(derChild(parts, 1, 'pck.configuration'));
-      }
-      const flag = (n: number): boolean | undefined => flags[`${SGX_EXTENSIONS_OID}.7.${n}`];
+      const flags = oidValuePairs(config, 'pck.configuration');
+      const flag = (n: number): boolean | undefined => {
+        const node = flags.get(`${SGX_EXTENSIONS_OID}.7.${n}`);
+        return node ? bool(node) : undefined;
+      };
       configuration = { dynamicPlatform: flag(1), cachedKeys: flag(2), smtEnabled: flag(3) };
     }
     return {

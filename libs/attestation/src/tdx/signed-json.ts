@@ -1,4 +1,6 @@
 import { AttestationError } from '../attestation.error.js';
+import type { SignedData } from '../common/index.js';
+import { ECDSA_SHA256_P1363 } from './tdx-crypto.js';
 
 /**
  * Intel signs TCB info and QE identity over the exact bytes of the `tcbInfo` / `enclaveIdentity` value as served,
@@ -78,12 +80,9 @@ export function topLevelValueRanges(text: string, what: string): Map<string, { s
   return ranges;
 }
 
-export interface SignedJson {
-  /** The exact signed bytes. */
-  readonly signed: Uint8Array;
+/** A signed JSON value: `tbs` is its exact bytes as served, `signature` raw r‖s (ECDSA P-256 / SHA-256). */
+export interface SignedJson extends SignedData {
   readonly value: unknown;
-  /** Raw r‖s. */
-  readonly signature: Uint8Array;
 }
 
 export function readSignedJson(body: Uint8Array, field: 'tcbInfo' | 'enclaveIdentity', what: string): SignedJson {
@@ -104,7 +103,8 @@ export function readSignedJson(body: Uint8Array, field: 'tcbInfo' | 'enclaveIden
     throw new AttestationError('collateral_invalid', 'collateral signature is not 64 bytes of hex', what);
   }
   return {
-    signed: new TextEncoder().encode(text.slice(range.start, range.end)),
+    tbs: new TextEncoder().encode(text.slice(range.start, range.end)),
+    signatureAlgorithm: ECDSA_SHA256_P1363,
     value,
     signature: new Uint8Array(Buffer.from(signatureHex, 'hex')),
   };

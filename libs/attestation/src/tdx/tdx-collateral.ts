@@ -1,10 +1,14 @@
+import type { CryptoProvider } from '@confide/crypto';
 import { z } from 'zod';
 import { AttestationError } from '../attestation.error.js';
-import type { ParsedCertificate } from './certificate.js';
-import { verifyCertificateChain, type LinkMemo } from './certificate-chain.js';
-import type { ParsedCrl } from './crl.js';
+import {
+  verifyCertificateChain,
+  verifySignedByCached,
+  type Certificate,
+  type CertificateRevocationList,
+  type VerifiedLinkCache,
+} from '../common/index.js';
 import { readSignedJson } from './signed-json.js';
-import type { TdxCrypto } from './tdx-crypto.js';
 
 export const TCB_STATUSES = [
   'UpToDate',
@@ -75,14 +79,37 @@ export const tdQeIdentitySchema = z
   .loose();
 export type TdQeIdentity = z.infer<typeof tdQeIdentitySchema>;
 
+/** What every Intel chain of one verification is checked against. */
 export interface CollateralContext {
+  readonly crypto: CryptoProvider;
   readonly at: Date;
-  readonly trustedRoots: readonly ParsedCertificate[];
-  readonly crls: readonly ParsedCrl[];
+  readonly trustedRoots: readonly Certificate[];
+  /** The PCK CRL and the Root CA CRL, applied to every link of every chain. */
+  readonly crls: readonly CertificateRevocationList[];
   readonly requireCrls: boolean;
-  /** Remembers parsed bodies by content digest so repeated collateral is not re-parsed (checks still run). */
+  /** Remembers parsed bodies by content so repeated collateral is not re-parsed (checks still run). */
   readonly parsed?: ContentCache;
-  readonly links?: LinkMemo;
+  readonly verifiedLinks?: VerifiedLinkCache;
+}
+
+/**
+ * Verifies a chain as Intel supplies it (PCK chain in a quote, issuer chain in a PCS header): leaf first, in order,
+ * the root optional, every link covered by the context's CRLs. Returns leaf first, pinned root last.
+ */
+export function verifyIntelChain(certificates: readonly Certificate[], context: CollateralContext, what: string): Promise<Certificate[]> {
+  const [leaf, ...rest] = certificates;
+  if (!leaf) throw new AttestationError('certificate_chain_incomplete', 'certificate chain is empty', what);
+  return verifyCertificateChain(context.crypto, {
+    leaf,
+    intermediates: rest,
+    ordered: true,
+    trustAnchors: context.trustedRoots,
+    at: context.at,
+    what,
+    crls: context.crls,
+    requireCrls: context.requireCrls,
+    ...(context.verifiedLinks ? { verifiedLinks: context.verifiedLinks } : {}),
+  });
 }
 
 /**
@@ -119,30 +146,22 @@ const TCB_SIGNER_CN = 'Intel SGX TCB Signing';
 async function verifySigned<T>(
   kind: 'tcbInfo' | 'qeIdentity',
   body: Uint8Array,
-  issuerChain: readonly ParsedCertificate[],
+  issuerChain: readonly Certificate[],
   schema: z.ZodType<T>,
   context: CollateralContext,
-  crypto: TdxCrypto,
 ): Promise<T & { issueDate: string; nextUpdate: string }> {
   const read = (): { signed: ReturnType<typeof readSignedJson>; parsed: ReturnType<typeof schema.safeParse> } => {
     const signed = readSignedJson(body, kind === 'tcbInfo' ? 'tcbInfo' : 'enclaveIdentity', kind);
     return { signed, parsed: schema.safeParse(signed.value) };
   };
   const { signed, parsed } = context.parsed ? context.parsed.get(kind, body, read) : read();
-  const chain = await verifyCertificateChain(
-    issuerChain,
-    { at: context.at, trustedRoots: context.trustedRoots, crls: context.crls, requireCrls: context.requireCrls, what: `${kind}IssuerChain`, ...(context.links ? { links: context.links } : {}) },
-    crypto,
-  );
-  const signer = chain.path[0]!;
-  if (signer.subjectCommonName !== TCB_SIGNER_CN || signer.isCa) {
+  const [signer] = await verifyIntelChain(issuerChain, context, `${kind}IssuerChain`);
+  if (signer!.subjectCommonName !== TCB_SIGNER_CN || signer!.isCa) {
     throw new AttestationError('certificate_chain_invalid', 'collateral is not signed by the TCB signing certificate', kind);
   }
-  if (!context.links?.has(signed, signer)) {
-    if (!(await crypto.verifyEcdsa(signer.spki, 'sha256', signed.signed, signed.signature, 'p1363'))) {
-      throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
-    }
-    context.links?.add(signed, signer);
+  const verified = verifySignedByCached(context.crypto, signed, signer!, kind, context.verifiedLinks);
+  if (verified !== true && !(await verified)) {
+    throw new AttestationError('collateral_signature_invalid', 'collateral signature is invalid', kind);
   }
   if (!parsed.success) {
     throw new AttestationError('collateral_invalid', 'collateral does not have the expected shape', kind, parsed.error.issues[0]?.path.join('.'));
@@ -157,18 +176,16 @@ async function verifySigned<T>(
 
 export function verifyTcbInfo(
   body: Uint8Array,
-  issuerChain: readonly ParsedCertificate[],
+  issuerChain: readonly Certificate[],
   context: CollateralContext,
-  crypto: TdxCrypto,
 ): Promise<TdxTcbInfo> {
-  return verifySigned('tcbInfo', body, issuerChain, tdxTcbInfoSchema, context, crypto);
+  return verifySigned('tcbInfo', body, issuerChain, tdxTcbInfoSchema, context);
 }
 
 export function verifyQeIdentity(
   body: Uint8Array,
-  issuerChain: readonly ParsedCertificate[],
+  issuerChain: readonly Certificate[],
   context: CollateralContext,
-  crypto: TdxCrypto,
 ): Promise<TdQeIdentity> {
-  return verifySigned('qeIdentity', body, issuerChain, tdQeIdentitySchema, context, crypto);
+  return verifySigned('qeIdentity', body, issuerChain, tdQeIdentitySchema, context);
 }

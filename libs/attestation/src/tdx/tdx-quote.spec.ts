@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { AttestationError } from '../attestation.error.js';
-import { parseCertificate, pemToDerList } from './certificate.js';
+import { certificatesFromPemOrDer, parseCertificate } from '../common/index.js';
 import { parsePckExtensions } from './pck-extensions.js';
 import { parseTdxQuote, tdAttributesOf } from './tdx-quote.js';
 import { serializeTdxQuote } from './tdx-quote.writer.js';
@@ -11,7 +11,7 @@ const ZERO48 = '00'.repeat(48);
 
 function pckOf(file: string) {
   const quote = parseTdxQuote(tdxFixture(file));
-  const chain = pemToDerList(quote.pckCertData).map((der) => parseCertificate(der));
+  const chain = certificatesFromPemOrDer(quote.pckCertData).map((der) => parseCertificate(der));
   return { quote, chain, pck: parsePckExtensions(chain[0]!) };
 }
 

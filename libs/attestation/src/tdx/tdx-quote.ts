@@ -1,5 +1,5 @@
 import { AttestationError } from '../attestation.error.js';
-import { toHex } from './der.js';
+import { toHex } from '@confide/crypto';
 
 /** TEE type of a TDX quote header (0x00 would be SGX). */
 export const TDX_TEE_TYPE = 0x81;

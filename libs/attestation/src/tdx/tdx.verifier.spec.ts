@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { AttestationError, type AttestationErrorCode } from '../attestation.error.js';
 import type { VerifyOptions } from '../verifier.js';
 import { createFakeIntelPki, pckLeafDer, requoteWithFakePck, signCollateral, type FakeIntelPki } from './fake-intel-pki.js';
-import { pemToDerList } from './certificate.js';
+import { certificatesFromPemOrDer } from '../common/index.js';
 import { parseTdxQuote } from './tdx-quote.js';
 import { serializeTdxQuote } from './tdx-quote.writer.js';
 import { TdxVerifier } from './tdx.verifier.js';
@@ -64,8 +64,9 @@ describe('TdxVerifier on the real vectors', () => {
     expect(await failure(strict, quote, { at: AT_2023, collateral: spr2023NoTcbInfo() })).toBe('collateral_missing');
   });
 
-  it('v4 SPR fails the time check at 2053-07-01 (as upstream)', async () => {
+  it('v4 SPR fails the time check at 2053-07-01 (as upstream), and before its PCK certificate was issued', async () => {
     expect(await failure(lenient, tdxFixture(QUOTES.sprV4), { at: new Date('2053-07-01T00:00:00Z') })).toBe('certificate_expired');
+    expect(await failure(lenient, tdxFixture(QUOTES.sprV4), { at: new Date('2015-01-01T00:00:00Z') })).toBe('certificate_not_yet_valid');
   });
 
   it('v5 EMR (TD 1.5) verifies at 2026-02-03 against TCB info v3 with module identities: UpToDate via TDX_01', async () => {
@@ -151,7 +152,7 @@ describe('TdxVerifier mutation tests (each failure has its own reason code)', ()
   });
 
   it('a flipped bit in a certificate of the PCK chain → certificate_chain_invalid', async () => {
-    const ders = pemToDerList(parsed.pckCertData);
+    const ders = certificatesFromPemOrDer(parsed.pckCertData);
     const rebuild = (index: number, offset: number): Uint8Array => {
       const changed = ders.map((d, i) => (i === index ? flip(d, offset) : d));
       const pem = changed.map((d) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(d).toString('base64')}\n-----END CERTIFICATE-----\n`).join('');
@@ -167,7 +168,7 @@ describe('TdxVerifier mutation tests (each failure has its own reason code)', ()
   });
 
   it('truncated chain: without the PCK Platform CA → certificate_chain_incomplete; without only the root it anchors on the pinned root', async () => {
-    const ders = pemToDerList(parsed.pckCertData);
+    const ders = certificatesFromPemOrDer(parsed.pckCertData);
     const withChain = (list: Uint8Array[]): Uint8Array => {
       const pem = list.map((d) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(d).toString('base64')}\n-----END CERTIFICATE-----\n`).join('');
       return serializeTdxQuote({ ...parsed, qeReport: parsed.qeReport.raw, pckCertData: Buffer.from(pem) });
@@ -176,6 +177,25 @@ describe('TdxVerifier mutation tests (each failure has its own reason code)', ()
     expect(await failure(strict, withChain([ders[0]!, ders[2]!]), options)).toBe('certificate_chain_incomplete');
     expect(await failure(strict, withChain([]), options)).toBe('certificate_chain_incomplete');
     expect(await failure(strict, withChain([ders[0]!, ders[1]!]), options)).toBe('verified');
+  });
+
+  it('the PCK chain must be in the order the quote carries it: reordered → certificate_chain_incomplete, certificates after the root → certificate_chain_invalid', async () => {
+    const ders = certificatesFromPemOrDer(parsed.pckCertData);
+    const withChain = (list: Uint8Array[]): Uint8Array => {
+      const pem = list.map((d) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(d).toString('base64')}\n-----END CERTIFICATE-----\n`).join('');
+      return serializeTdxQuote({ ...parsed, qeReport: parsed.qeReport.raw, pckCertData: Buffer.from(pem) });
+    };
+    expect(ders).toHaveLength(3);
+    expect(await failure(strict, withChain([ders[0]!, ders[2]!, ders[1]!]), options)).toBe('certificate_chain_incomplete');
+    expect(await failure(strict, withChain([ders[0]!, ders[1]!, ders[2]!, ders[1]!]), options)).toBe('certificate_chain_invalid');
+  });
+
+  it('a CRL missing for one issuer of the chain when collateral is required → collateral_missing', async () => {
+    const { rootCaCrl: _rootCaCrl, ...withoutRootCrl } = collateral2023();
+    expect(await failure(strict, quote, { ...options, collateral: withoutRootCrl })).toBe('collateral_missing');
+    const { pckCrl, rootCaCrl } = collateral2023();
+    // Both CRLs handed over under each other's key: each is still applied to the link its issuer signed.
+    expect(await failure(strict, quote, { ...options, collateral: { ...collateral2023(), pckCrl: rootCaCrl!, rootCaCrl: pckCrl! } })).toBe('verified');
   });
 
   it('flipped bits in the collateral', async () => {

@@ -1,15 +1,29 @@
-import { WebCryptoProvider, type CryptoProvider } from '@confide/crypto';
+import { toHex, WebCryptoProvider, type CryptoProvider } from '@confide/crypto';
 import { AttestationError } from '../attestation.error.js';
+import { sameBytes } from '../common/der.js';
+import {
+  certificatesFromPemOrDer,
+  parseCertificate,
+  parseCrl,
+  VerifiedLinkCache,
+  verifySignedBy,
+  type Certificate,
+  type CertificateRevocationList,
+} from '../common/index.js';
 import type { EvidenceVerifier, VerifiedEvidence, VerifyOptions } from '../verifier.js';
-import { certificatesFrom, parseCertificate, pemToDerList, sameBytes, type ParsedCertificate } from './certificate.js';
-import { LinkMemo, verifyCertificateChain } from './certificate-chain.js';
-import { parseCrl, type ParsedCrl } from './crl.js';
-import { toHex } from './der.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-roots.js';
 import { parsePckExtensions, type PckExtensions } from './pck-extensions.js';
 import { evaluateQeIdentity, evaluateTdxTcb, type TcbLevelMatch, type TdxTcbEvaluation } from './tcb-status.js';
-import { ContentCache, verifyQeIdentity, verifyTcbInfo, type TdQeIdentity, type TdxTcbInfo } from './tdx-collateral.js';
-import { p256RawToSpki, TdxCrypto } from './tdx-crypto.js';
+import {
+  ContentCache,
+  verifyIntelChain,
+  verifyQeIdentity,
+  verifyTcbInfo,
+  type CollateralContext,
+  type TdQeIdentity,
+  type TdxTcbInfo,
+} from './tdx-collateral.js';
+import { attestationKeyOf, ECDSA_SHA256_P1363 } from './tdx-crypto.js';
 import { CERT_DATA_PCK_CHAIN, parseTdxQuote, tdAttributesOf, type TdAttributes, type TdxQuote } from './tdx-quote.js';
 
 /** Keys of `VerifyOptions.collateral` the TDX verifier reads (names as in Intel PCS responses). */
@@ -53,7 +67,7 @@ export interface TdxVerification {
   readonly tdAttributes: TdAttributes;
   readonly pck: PckExtensions;
   /** Leaf first, root last. */
-  readonly pckChain: readonly ParsedCertificate[];
+  readonly pckChain: readonly Certificate[];
   readonly tcb: TdxTcbEvaluation | undefined;
   readonly qeTcb: TcbLevelMatch | undefined;
   readonly tcbInfo: TdxTcbInfo | undefined;
@@ -64,10 +78,6 @@ export interface TdxVerification {
   readonly pckCertificateSha256: string;
 }
 
-function readText(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes);
-}
-
 /**
  * Verifier for Intel TDX DCAP quotes (v4, v5): quote signature by the attestation key, QE report signed by the
  * PCK, QE report data binding the attestation key and QE auth data, PCK chain to the Intel SGX Root CA with CRLs,
@@ -75,22 +85,21 @@ function readText(bytes: Uint8Array): string {
  */
 export class TdxVerifier implements EvidenceVerifier {
   readonly format = 'tdx' as const;
-  private readonly crypto: TdxCrypto;
-  /** For certificates, CRLs, collateral and QE reports, which repeat across quotes (the chain cache). */
-  private readonly links = new LinkMemo();
+  private readonly crypto: CryptoProvider;
+  /** For certificates, CRLs and collateral, which repeat across quotes (the chain cache). */
+  private readonly verifiedLinks = new VerifiedLinkCache();
   /** Per PCK leaf (a cached object): its SGX extensions, its SHA-256, and QE report‖signature pairs that verified. */
-  private readonly perPck = new WeakMap<ParsedCertificate, { pck: PckExtensions; sha256: Promise<Uint8Array>; qeReports: Buffer[] }>();
-  private readonly roots: readonly ParsedCertificate[];
+  private readonly perPck = new WeakMap<Certificate, { pck: PckExtensions; sha256: Promise<Uint8Array>; qeReports: Buffer[] }>();
+  private readonly roots: readonly Certificate[];
   private readonly parsed: ContentCache;
   private readonly requireCollateral: boolean;
 
   constructor(config: TdxVerifierConfig = {}) {
-    const provider = config.crypto ?? new WebCryptoProvider();
-    this.crypto = new TdxCrypto(provider);
+    this.crypto = config.crypto ?? new WebCryptoProvider();
     this.parsed = new ContentCache();
     this.requireCollateral = config.requireCollateral ?? true;
     const anchors = config.trustedRoots ?? [INTEL_SGX_ROOT_CA_PEM];
-    this.roots = anchors.flatMap((a) => certificatesFrom(a)).map((der, i) => parseCertificate(der, `trustedRoot[${i}]`));
+    this.roots = anchors.flatMap((a) => certificatesFromPemOrDer(a)).map((der, i) => parseCertificate(der, `trustedRoot[${i}]`));
     if (this.roots.length === 0) throw new AttestationError('certificate_untrusted_root', 'no trusted root configured', 'trustedRoots');
   }
 
@@ -102,7 +111,7 @@ export class TdxVerifier implements EvidenceVerifier {
   async verifyQuote(evidence: Uint8Array, options: VerifyOptions): Promise<TdxVerification> {
     const quote = parseTdxQuote(evidence);
     const collateral = options.collateral ?? {};
-    const crls: ParsedCrl[] = [];
+    const crls: CertificateRevocationList[] = [];
     const checked = { tcbInfo: false, qeIdentity: false, pckCrl: false, rootCaCrl: false };
     for (const key of ['pckCrl', 'rootCaCrl'] as const) {
       const der = collateral[TDX_COLLATERAL_KEYS[key]];
@@ -115,19 +124,24 @@ export class TdxVerifier implements EvidenceVerifier {
     }
 
     // 1. PCK chain → trusted root, with CRLs.
+    const context: CollateralContext = {
+      crypto: this.crypto,
+      at: options.at,
+      trustedRoots: this.roots,
+      crls,
+      requireCrls: this.requireCollateral,
+      parsed: this.parsed,
+      verifiedLinks: this.verifiedLinks,
+    };
     const pckChain =
       quote.pckCertDataType === CERT_DATA_PCK_CHAIN
-        ? this.parsed.get('pckChain', quote.pckCertData, () => pemToDerList(quote.pckCertData).map((der, i) => parseCertificate(der, `pck[${i}]`)))
-        : (options.certificates ?? []).flatMap((c) => certificatesFrom(c)).map((der, i) => parseCertificate(der, `pck[${i}]`));
-    const chain = await verifyCertificateChain(
-      pckChain,
-      { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, what: 'pck', links: this.links },
-      this.crypto,
-    );
-    const pckLeaf = chain.path[0]!;
+        ? this.parsed.get('pckChain', quote.pckCertData, () => certificatesFromPemOrDer(quote.pckCertData).map((der, i) => parseCertificate(der, `pck[${i}]`)))
+        : (options.certificates ?? []).flatMap((c) => certificatesFromPemOrDer(c)).map((der, i) => parseCertificate(der, `pck[${i}]`));
+    const chain = await verifyIntelChain(pckChain, context, 'pck');
+    const pckLeaf = chain[0]!;
     let leafInfo = this.perPck.get(pckLeaf);
     if (!leafInfo) {
-      leafInfo = { pck: parsePckExtensions(pckLeaf), sha256: this.crypto.sha256(pckLeaf.der), qeReports: [] };
+      leafInfo = { pck: parsePckExtensions(pckLeaf), sha256: this.crypto.digest('SHA-256', pckLeaf.der), qeReports: [] };
       this.perPck.set(pckLeaf, leafInfo);
     }
     const pck = leafInfo.pck;
@@ -136,20 +150,22 @@ export class TdxVerifier implements EvidenceVerifier {
     //    (report, signature) bytes that verified under this leaf verifies again.
     const qeSigned = Buffer.concat([quote.qeReport.raw, quote.qeReportSignature]);
     if (!leafInfo.qeReports.some((b) => b.equals(qeSigned))) {
-      if (!(await this.crypto.verifyEcdsa(pckLeaf.spki, 'sha256', quote.qeReport.raw, quote.qeReportSignature, 'p1363'))) {
+      const qeReport = { tbs: quote.qeReport.raw, signatureAlgorithm: ECDSA_SHA256_P1363, signature: quote.qeReportSignature };
+      if (!(await verifySignedBy(this.crypto, qeReport, pckLeaf.publicKey, 'qeReportSignature'))) {
         throw new AttestationError('qe_report_signature_invalid', 'QE report signature is invalid', 'qeReportSignature');
       }
       if (leafInfo.qeReports.length >= 8) leafInfo.qeReports.shift();
       leafInfo.qeReports.push(qeSigned);
     }
     // 3. The QE vouches for this attestation key: report_data = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
-    const binding = await this.crypto.sha256(Buffer.concat([quote.attestationKey, quote.qeAuthData]));
+    const binding = await this.crypto.digest('SHA-256', Buffer.concat([quote.attestationKey, quote.qeAuthData]));
     const reportData = quote.qeReport.reportData;
     if (reportData.length !== 64 || !sameBytes(binding, reportData.subarray(0, 32)) || reportData.subarray(32).some((b) => b !== 0)) {
       throw new AttestationError('qe_report_data_mismatch', 'QE report does not bind the attestation key', 'qeReport.reportData');
     }
     // 4. Quote signature over header + body by the attestation key.
-    if (!(await this.crypto.verifyEcdsa(p256RawToSpki(quote.attestationKey), 'sha256', quote.signedRegion, quote.signature, 'p1363'))) {
+    const signedQuote = { tbs: quote.signedRegion, signatureAlgorithm: ECDSA_SHA256_P1363, signature: quote.signature };
+    if (!(await verifySignedBy(this.crypto, signedQuote, attestationKeyOf(quote.attestationKey), 'signature'))) {
       throw new AttestationError('signature_invalid', 'TDX quote signature is invalid', 'signature');
     }
     if (options.expectedReportData && !sameBytes(options.expectedReportData, Buffer.from(quote.body.reportData, 'hex'))) {
@@ -157,18 +173,17 @@ export class TdxVerifier implements EvidenceVerifier {
     }
 
     // 5. Collateral: QE identity, then TCB info.
-    const context = { at: options.at, trustedRoots: this.roots, crls, requireCrls: this.requireCollateral, parsed: this.parsed, links: this.links };
-    const issuerChainOf = (key: 'tcbInfoIssuerChain' | 'qeIdentityIssuerChain'): ParsedCertificate[] => {
+    const issuerChainOf = (key: 'tcbInfoIssuerChain' | 'qeIdentityIssuerChain'): Certificate[] => {
       const pem = collateral[TDX_COLLATERAL_KEYS[key]] ?? collateral[TDX_COLLATERAL_KEYS.tcbInfoIssuerChain];
       if (!pem) throw new AttestationError('collateral_missing', 'collateral issuer chain is missing', key);
-      return this.parsed.get(key, pem, () => pemToDerList(readText(pem)).map((der, i) => parseCertificate(der, `${key}[${i}]`)));
+      return this.parsed.get(key, pem, () => certificatesFromPemOrDer(pem).map((der, i) => parseCertificate(der, `${key}[${i}]`)));
     };
 
     let qeIdentity: TdQeIdentity | undefined;
     let qeTcb: TcbLevelMatch | undefined;
     const qeIdentityBody = collateral[TDX_COLLATERAL_KEYS.qeIdentity];
     if (qeIdentityBody) {
-      qeIdentity = await verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context, this.crypto);
+      qeIdentity = await verifyQeIdentity(qeIdentityBody, issuerChainOf('qeIdentityIssuerChain'), context);
       qeTcb = evaluateQeIdentity(qeIdentity, quote.qeReport);
       checked.qeIdentity = true;
       if (qeTcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'quoting enclave TCB is revoked', 'qeIdentity');
@@ -180,7 +195,7 @@ export class TdxVerifier implements EvidenceVerifier {
     let tcb: TdxTcbEvaluation | undefined;
     const tcbInfoBody = collateral[TDX_COLLATERAL_KEYS.tcbInfo];
     if (tcbInfoBody) {
-      tcbInfo = await verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context, this.crypto);
+      tcbInfo = await verifyTcbInfo(tcbInfoBody, issuerChainOf('tcbInfoIssuerChain'), context);
       tcb = evaluateTdxTcb(tcbInfo, pck, quote.body, qeTcb);
       checked.tcbInfo = true;
       if (tcb.status === 'Revoked') throw new AttestationError('tcb_revoked', 'platform TCB is revoked', 'tcbInfo');
@@ -192,13 +207,13 @@ export class TdxVerifier implements EvidenceVerifier {
       quote,
       tdAttributes: tdAttributesOf(quote.body),
       pck,
-      pckChain: chain.path,
+      pckChain: chain,
       tcb,
       qeTcb,
       tcbInfo,
       qeIdentity,
       collateralChecked: checked,
-      attestationKeySha256: toHex(await this.crypto.sha256(quote.attestationKey)),
+      attestationKeySha256: toHex(await this.crypto.digest('SHA-256', quote.attestationKey)),
       pckCertificateSha256: toHex(await leafInfo.sha256),
     };
   }

@@ -1,4 +1,4 @@
-/** Minimal DER encoding for the vendor extensions the development PKI puts in its certificates. */
+/** Minimal DER encoding: the development PKI's vendor extensions, and key re-wrapping for WebCrypto. */
 function length(n: number): Uint8Array {
   if (n < 0x80) return Uint8Array.of(n);
   const bytes: number[] = [];
