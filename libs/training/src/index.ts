@@ -65,3 +65,10 @@ export {
   type CommandTrainerInput,
   type CommandTrainerOptions,
 } from './command/command.trainer.js';
+export {
+  COMMAND_BUNDLE_FORMAT,
+  packCommandOutput,
+  unpackCommandOutput,
+  type CommandOutputBundle,
+  type CommandOutputManifest,
+} from './command/command-output.bundle.js';

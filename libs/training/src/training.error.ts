@@ -18,6 +18,8 @@ export const TRAINING_ERROR_CODES = [
   'command_cancelled',
   'command_spawn_failed',
   'output_too_large',
+  'metric_line_invalid',
+  'command_output_malformed',
 ] as const;
 export type TrainingErrorCode = (typeof TRAINING_ERROR_CODES)[number];
 

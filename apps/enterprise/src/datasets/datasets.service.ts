@@ -15,9 +15,9 @@ import {
 } from '@confide/datasets';
 import type { Principal } from '@confide/domain';
 import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
+import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '@confide/keybroker';
 import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
 import { ClassifierCanaryPlanter } from './classifier-canaries.js';
 import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';

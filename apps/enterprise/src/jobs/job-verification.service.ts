@@ -4,7 +4,7 @@ import { DEFAULT_JOB_LIMITS, isTerminal, transitionJob } from '@confide/domain';
 import { Keyring, openBuffer, type BlobStore } from '@confide/envelope';
 import { DatasetRepository, JobRepository, SchedulerRepository, type JobRecord } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
-import { checkCanaries, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, type Canary } from '@confide/training';
+import { checkCanaries, COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput, type Canary } from '@confide/training';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CLASSIFIER_CANARY_TRIGGER } from '../datasets/classifier-canaries.js';
@@ -160,6 +160,18 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     const modelSha = createHash('sha256').update(model).digest('hex');
     const seen = { output_sha256: manifest.sha256, model_sha256: modelSha };
     if (modelSha !== manifest.model_sha256) return fail('model_digest_mismatch', seen);
+    if (manifest.format === COMMAND_BUNDLE_FORMAT) {
+      // An external trainer's outputs are opaque to us: check the bundle is whole (every file matches the digest in
+      // its manifest) — there is no classifier to ask canaries of.
+      try {
+        unpackCommandOutput(model);
+      } catch {
+        return fail('output_malformed', seen);
+      } finally {
+        model.fill(0);
+      }
+      return { ...base, ...seen, verdict: 'passed', code: 'command_output_intact', canary: null };
+    }
     if (manifest.format !== TEXT_CLASSIFIER_FORMAT) return { ...base, ...seen, verdict: 'passed', code: 'no_canary_check_for_format', canary: null };
     let classifier: TextClassifierModel;
     try {
