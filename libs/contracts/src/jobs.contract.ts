@@ -39,7 +39,8 @@ export const JobHyperparametersSchema = z.strictObject({
   learning_rate_multiplier: z.union([z.literal('auto'), z.number().positive().max(100)]).default('auto'),
   /**
    * `trainer: command` only: which of the node operators' allow-listed external trainers to run (by name; a job never
-   * carries an executable path or arguments), and optionally the SHA-256 its executable must have.
+   * carries an executable path or arguments), and optionally the digest it must have: SHA-256 over the executable
+   * followed by its script argument(s), i.e. `cat /usr/bin/python3 /opt/train.py | sha256sum`.
    */
   command: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 characters of [a-z0-9._-]').optional(),
   command_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').optional(),

@@ -6,7 +6,7 @@ import { isAbsolute } from 'node:path';
  * operator's configuration alone, and the data owner can pin the exact binary by digest.
  */
 export interface NodeCommandSpec {
-  /** Absolute path of the executable. Its SHA-256 is taken before each run and reported in the job's events. */
+  /** Absolute path of the executable. Its digest (with any script argument, see commandDigest) is taken before each run and reported in the job's events. */
   readonly executable: string;
   readonly args?: readonly string[];
   /** Variables copied from the agent's environment (never credentials: names that look like secrets are refused). */

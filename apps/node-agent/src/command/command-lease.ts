@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import type { LeaseAssignment } from '@confide/contracts';
 import { COMMAND_BUNDLE_FORMAT, CommandTrainer, packCommandOutput, TrainingError, type TrainingMetricEvent, type TrainingSummary } from '@confide/training';
 import { AgentFailure } from '../agent-failure.js';
@@ -47,14 +49,14 @@ export async function runCommandLease(ctx: CommandLeaseContext): Promise<Command
   const name = typeof hp.command === 'string' ? hp.command : '';
   const spec = Object.hasOwn(ctx.commands, name) ? ctx.commands[name] : undefined;
   if (!spec) throw new AgentFailure('command_not_allowed', 'user');
-  let executableSha: string;
+  let digest: string;
   try {
-    executableSha = await sha256File(spec.executable);
+    digest = await commandDigest(spec.executable, spec.args ?? []);
   } catch {
     throw new AgentFailure('command_executable_missing', 'infra');
   }
-  if (typeof hp.command_sha256 === 'string' && hp.command_sha256 !== executableSha) throw new AgentFailure('command_digest_mismatch', 'user');
-  ctx.event('info', 'message', 'Command trainer selected', { command: name, executable_sha256: executableSha });
+  if (typeof hp.command_sha256 === 'string' && hp.command_sha256 !== digest) throw new AgentFailure('command_digest_mismatch', 'user');
+  ctx.event('info', 'message', 'Command trainer selected', { command: name, command_sha256: digest });
 
   let ws: TmpfsWorkspace;
   try {
@@ -127,8 +129,28 @@ export async function runCommandLease(ctx: CommandLeaseContext): Promise<Command
   }
 }
 
-async function sha256File(path: string): Promise<string> {
+/**
+ * What a job's `command_sha256` pins: SHA-256 over the executable's bytes followed by the bytes of every argument
+ * that is an absolute path to a regular file, in order — for an interpreter (`/usr/bin/python3 /opt/train.py`) the
+ * script is the code that sees the data, so it is covered too. `sha256sum`-style: `cat exe script | sha256sum`.
+ */
+export async function commandDigest(executable: string, args: readonly string[]): Promise<string> {
+  const files = [executable];
+  for (const a of args) if (isAbsolute(a) && (await stat(a).then((st) => st.isFile(), () => false))) files.push(a);
+  // Cached by the files' identities (device, inode, size, mtime, ctime): an interpreter is 100 MB and rarely changes.
+  const ids: string[] = [];
+  for (const f of files) {
+    const st = await stat(f, { bigint: true });
+    ids.push(`${f}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+  }
+  const key = ids.join('\n');
+  const cached = digests.get(key);
+  if (cached) return cached;
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
+  for (const f of files) for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
+  const digest = h.digest('hex');
+  digests.set(key, digest);
+  return digest;
 }
+
+const digests = new Map<string, string>();
