@@ -12,7 +12,6 @@ export const TRAINING_ERROR_CODES = [
   'model_malformed',
   'checkpoint_malformed',
   'checkpoint_mismatch',
-  'canary_plan_invalid',
   'command_failed',
   'command_timed_out',
   'command_cancelled',

@@ -4,10 +4,10 @@ import { DEFAULT_JOB_LIMITS, isTerminal, transitionJob } from '@confide/domain';
 import { Keyring, openBuffer, type BlobStore } from '@confide/envelope';
 import { DatasetRepository, JobRepository, SchedulerRepository, type JobRecord } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
-import { checkCanaries, COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput, type Canary } from '@confide/training';
+import { CANARY_TRIGGER, checkCanaries, type Canary } from '@confide/canary';
+import { COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput } from '@confide/training';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { CLASSIFIER_CANARY_TRIGGER } from '../datasets/classifier-canaries.js';
 import { JOB_BLOBS, jobBlobKeys, outputBinding, readAll, readJson, type OutputManifest } from './job-artifacts.js';
 import { jobStateOf } from './job.mapper.js';
 import { replaySelected } from './replay-sampling.js';
@@ -181,7 +181,8 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     } finally {
       model.fill(0);
     }
-    const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CLASSIFIER_CANARY_TRIGGER.test(c.trigger));
+    // Datasets protected before the canary formats were unified also hold free-text canaries no classifier can answer.
+    const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CANARY_TRIGGER.test(c.trigger));
     if (planted.length === 0) return { ...base, ...seen, verdict: 'passed', code: 'no_canaries_planted', canary: null };
     // The plan drew labels uniformly from the task's labels; the distinct labels seen among the canaries are at most
     // that many, so 1/seen is a conservative (larger) chance of a hit by luck.
