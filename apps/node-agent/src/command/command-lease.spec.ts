@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const out = process.env.CONFIDE_OUTPUT_DIR;
-const mode = { '1': 'ok', '2': 'garbage', '3': 'fail', '4': 'hang', '5': 'family' }[process.env.CONFIDE_N_EPOCHS];
+const mode = { '1': 'ok', '2': 'garbage', '3': 'fail', '4': 'hang', '5': 'family', '6': 'chatty' }[process.env.CONFIDE_N_EPOCHS];
 const data = fs.readFileSync(process.env.CONFIDE_TRAINING_FILE, 'utf8').trim().split('\n');
 if (mode === 'ok') {
   for (let s = 0; s < 3; s++) console.log(JSON.stringify({ step: s, loss: 1 / (s + 1), examples: data.length, tokens_per_s: 10 * s }));
@@ -27,6 +27,7 @@ if (mode === 'ok') {
   process.exit(0);
 }
 if (mode === 'garbage') { console.log(JSON.stringify({ step: 0, loss: 2 })); console.log('epoch 1 ' + data[0]); setInterval(() => {}, 1000); }
+if (mode === 'chatty') { let s = ''; for (let i = 0; i < 5000; i++) s += JSON.stringify({ step: i, loss: 1 }) + '\n'; process.stdout.write(s, () => process.exit(0)); }
 if (mode === 'fail') { console.error('boom ' + data[0]); process.exit(7); }
 if (mode === 'hang') { console.log(JSON.stringify({ step: 0, pid: process.pid })); setInterval(() => {}, 1000); }
 if (mode === 'family') {
@@ -117,6 +118,15 @@ describe('command trainer on a lease (tmpfs workspace, restricted env, sealed bu
     });
     // Nothing the trainer wrote to its scratch dir (a line of the data) left the workspace.
     expect(out.payload.toString('latin1')).not.toContain('4111');
+  });
+
+  it('rate-limits metric events from a chatty trainer but always reports its last step', async () => {
+    const { c, events } = ctx(6);
+    await runCommandLease(c);
+    const steps = events.filter((e) => e.type === 'metrics').map((e) => e.data.step as number);
+    expect(steps.length).toBeLessThan(200);
+    expect(steps.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(steps.at(-1)).toBe(4999);
   });
 
   it('refuses a workspace root that is not a tmpfs, before any plaintext is written', async () => {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { LeaseAssignment } from '@confide/contracts';
-import { COMMAND_BUNDLE_FORMAT, CommandTrainer, packCommandOutput, TrainingError, type TrainingMetricEvent, type TrainingSummary } from '@confide/training';
+import { COMMAND_BUNDLE_FORMAT, CommandTrainer, packCommandOutput, TrainingError, type StepMetric, type TrainingMetricEvent, type TrainingSummary } from '@confide/training';
 import { AgentFailure } from '../agent-failure.js';
 import { DEFAULT_ENV_ALLOW_LIST, type NodeCommands } from './command-config.js';
 import { TmpfsWorkspace, WorkspaceError } from './tmpfs-workspace.js';
@@ -36,6 +36,8 @@ export interface CommandLeaseResult {
 
 /** How many numeric extras of one metric line go into its event (the event API caps keys and sizes). */
 const MAX_EXTRA_VALUES = 16;
+const METRIC_BURST = 50;
+const METRIC_RATE = 10;
 
 /**
  * The `command` trainer on a lease: looks the job's command up in the operator's allow-list (and checks the
@@ -80,8 +82,12 @@ export async function runCommandLease(ctx: CommandLeaseContext): Promise<Command
     };
     const timeLimitMs = Math.min(spec.timeLimitSeconds ?? 3600, ctx.job.max_duration_seconds) * 1000;
     let flushing: Promise<void> | null = null;
-    const onMetric = (m: TrainingMetricEvent): void => {
-      if (m.type !== 'step') return;
+    // A trainer may print a line per micro-step: up to METRIC_BURST events at once, METRIC_RATE per second after
+    // that; a step over budget is held and the latest held one is sent at the end, so the final step always shows.
+    let tokens = METRIC_BURST;
+    let refilledAt = Date.now();
+    let held: StepMetric | undefined;
+    const emit = (m: StepMetric): void => {
       const extras = Object.entries(m.values ?? {}).slice(0, MAX_EXTRA_VALUES);
       ctx.event('info', 'metrics', `step ${m.step}`, {
         step: m.step,
@@ -94,6 +100,17 @@ export async function runCommandLease(ctx: CommandLeaseContext): Promise<Command
       });
       // Metrics go out as they come, one request in flight at a time.
       flushing ??= ctx.flush().finally(() => (flushing = null));
+    };
+    const onMetric = (m: TrainingMetricEvent): void => {
+      if (m.type !== 'step') return;
+      const now = Date.now();
+      tokens = Math.min(METRIC_BURST, tokens + ((now - refilledAt) / 1000) * METRIC_RATE);
+      refilledAt = now;
+      if (tokens >= 1) {
+        tokens--;
+        held = undefined;
+        emit(m);
+      } else held = m;
     };
     let result;
     try {
@@ -120,8 +137,15 @@ export async function runCommandLease(ctx: CommandLeaseContext): Promise<Command
       }
       throw e;
     }
+    if (held) emit(held);
     await flushing;
-    const payload = await packCommandOutput(ws.outputDir, result);
+    let payload: Buffer;
+    try {
+      payload = await packCommandOutput(ws.outputDir, result);
+    } catch (e) {
+      if (e instanceof TrainingError) throw new AgentFailure(e.code, 'user');
+      throw e;
+    }
     return { payload, format: COMMAND_BUNDLE_FORMAT, digest: createHash('sha256').update(payload).digest('hex'), summary: result.summary };
   } finally {
     ctx.plain.fill(0);
