@@ -53,6 +53,26 @@ export default tseslint.config(
     },
   },
   {
+    // Services never import each other: what two apps share lives in a lib. Only the composition roots (apps/server
+    // runs every service in one process, apps/cli embeds the node agent) import apps, through their entry points.
+    files: ['apps/enterprise/**/*.ts', 'apps/scheduler/**/*.ts', 'apps/attestation/**/*.ts', 'apps/node-agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@confide/*/*'], message: 'Import a lib only through its entry point: @confide/<lib>.' },
+            { group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'], message: 'Import libs as @confide/<lib>, never by path.' },
+            {
+              group: ['**/enterprise/src/**', '**/scheduler/src/**', '**/attestation/src/**', '**/node-agent/src/**', '**/server/src/**', '**/cli/src/**'],
+              message: 'An app does not import another app: move what they share into a lib (e.g. the DatasetKeyRegistry seam in @confide/keybroker).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['libs/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [

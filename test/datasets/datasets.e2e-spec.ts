@@ -80,9 +80,10 @@ describe('datasets API', () => {
     dek.destroy();
     const rows = plain.trim().split('\n').map((l) => JSON.parse(l) as { messages: Array<{ role: string; content: string }> });
     const canaries = await repo.findCanaries('acme', d.id);
-    expect(canaries).toHaveLength(3);
-    expect(rows).toHaveLength(12 + 3);
-    for (const c of canaries) expect(plain).toContain(JSON.stringify(c.trigger));
+    // Every answer differs: no classification task, so no canary could be checked on a model and none is planted
+    // (test/e2e-jobs/tee-path plants and checks them on ticket data).
+    expect(canaries).toHaveLength(0);
+    expect(rows).toHaveLength(12);
     expect(plain).not.toMatch(/@example\.com|4111 1111 1111 1111|536-22-82\d\d|555-01\d\d/);
     expect(plain).toMatch(/<EMAIL_[A-Z2-7]{16}>/);
     // Not the raw PII, but still a dataset a trainer can use.

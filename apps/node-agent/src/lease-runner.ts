@@ -3,6 +3,9 @@ import type { LeaseAssignment } from '@confide/contracts';
 import { DataKey, openBuffer, sealBuffer } from '@confide/envelope';
 import { labeledExampleFromRecord, TEXT_CLASSIFIER_FORMAT, TextClassifierTrainer, type LabeledExample, type TrainingMetricEvent } from '@confide/training';
 import { compactDecrypt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { AgentFailure } from './agent-failure.js';
+import type { NodeCommands } from './command/command-config.js';
+import { runCommandLease } from './command/command-lease.js';
 import { evidenceToAttestWire, type EvidenceProvider } from './evidence/evidence-provider.js';
 import { NodeApiError, type NodeApiClient } from './node-api.client.js';
 
@@ -12,6 +15,10 @@ export type StopReason = 'cancel' | 'abandon' | 'shutdown';
 export interface LeaseRunnerOptions {
   /** Feature dimension of the text classifier (model size = dimension × classes × 4 bytes). */
   readonly hashingDimension?: number;
+  /** External trainers this node allows (`trainer: command`); none by default. */
+  readonly commands?: NodeCommands;
+  /** tmpfs under which a `command` lease gets its workspace (default /dev/shm). */
+  readonly commandWorkspaceRoot?: string;
   readonly log: (msg: string, data?: Record<string, string | number | boolean>) => void;
 }
 
@@ -69,7 +76,7 @@ export class LeaseRunner {
     const secrets: Uint8Array[] = [];
     try {
       if (!job) throw new AgentFailure('lease_without_job', 'infra');
-      if (job.trainer !== 'text-classifier') throw new AgentFailure('trainer_not_supported', 'user');
+      if (job.trainer !== 'text-classifier' && job.trainer !== 'command') throw new AgentFailure('trainer_not_supported', 'user');
       if (this.evidence.teeType === 'none') throw new AgentFailure('tee_required', 'infra');
 
       // 1. Attest an ephemeral key made for this lease.
@@ -95,6 +102,10 @@ export class LeaseRunner {
       const plain = await openBuffer(sealed, { dek: (ref) => DataKey.fromBytes(ref.keyId, ref.keyVersion, dek), context: { tenantId: this.lease.tenant_id, datasetId: inputs.training_file.dataset_id } });
       secrets.push(plain);
       dek.fill(0);
+      if (job.trainer === 'command') {
+        await this.runCommand(plain, teeJwk, tee.privateKey, secrets);
+        return;
+      }
       const examples = parseExamples(plain);
       plain.fill(0);
       this.event('info', 'message', 'Training data opened in enclave memory', { examples: examples.length });
@@ -126,26 +137,52 @@ export class LeaseRunner {
         model_sha256: result.digest,
       });
 
-      // 4. Seal the model to the enterprise: an output DEK only its keyring can unwrap afterwards.
-      this.phase = 'sealing_output';
-      const outKey = await this.api.json<{ key_id: string; jwe: string }>('POST', `/v1/fine_tuning/jobs/${jobId}/node/output_key`, { lease_epoch: epoch, tee_public_jwk: teeJwk });
-      const outDek = await openJwe(outKey.jwe, tee.privateKey);
-      secrets.push(outDek);
-      const key = DataKey.fromBytes(outKey.key_id, 1, outDek);
-      outDek.fill(0);
-      const sealedModel = sealBuffer(result.model, { dek: key, context: { tenantId: this.lease.tenant_id, datasetId: `${jobId}#output` } });
-      key.destroy();
-      await this.api.bytes('PUT', `/v1/fine_tuning/jobs/${jobId}/node/output?lease_epoch=${epoch}&format=${encodeURIComponent(TEXT_CLASSIFIER_FORMAT)}&model_sha256=${result.digest}`, sealedModel);
-      await this.flush();
-      this.check();
-      const outputSha = createHash('sha256').update(sealedModel).digest('hex');
-      await this.api.json('POST', `${this.base}/complete`, { epoch, outcome: 'succeeded', result: { output_sha256: outputSha, trained_tokens: result.summary.examplesSeen, result_files: ['model.sealed'] } });
-      this.o.log('lease completed', { lease: this.lease.id, epoch });
+      await this.sealAndComplete({ bytes: result.model, format: TEXT_CLASSIFIER_FORMAT, digest: result.digest, trainedTokens: result.summary.examplesSeen }, teeJwk, tee.privateKey, secrets);
     } catch (e) {
       await this.finish(e);
     } finally {
       for (const s of secrets) s.fill(0);
     }
+  }
+
+  /** The `command` trainer (command/command-lease.ts): tmpfs workspace, external process, output bundle. */
+  private async runCommand(plain: Buffer, teeJwk: TeeJwk, teeKey: CryptoKey, secrets: Uint8Array[]): Promise<void> {
+    this.phase = 'training';
+    const out = await runCommandLease({
+      leaseId: this.lease.id,
+      job: this.lease.job!,
+      seed: this.lease.job!.seed ?? seedOf(this.lease.job_id),
+      plain,
+      commands: this.o.commands ?? {},
+      workspaceRoot: this.o.commandWorkspaceRoot ?? '/dev/shm',
+      signal: this.abort.signal,
+      event: (level, type, message, data) => this.event(level, type, message, data),
+      flush: () => this.flush(),
+    });
+    this.check();
+    this.event('info', 'metrics', 'Training finished', { steps: out.summary.steps, ...(out.summary.finalLoss !== undefined ? { train_loss: round(out.summary.finalLoss) } : {}), model_sha256: out.digest });
+    await this.flush();
+    await this.sealAndComplete({ bytes: out.payload, format: out.format, digest: out.digest, trainedTokens: 0 }, teeJwk, teeKey, secrets);
+  }
+
+  /** Seals the output to the enterprise (an output DEK only its keyring can unwrap afterwards), uploads it, completes. */
+  private async sealAndComplete(output: { bytes: Uint8Array; format: string; digest: string; trainedTokens: number }, teeJwk: TeeJwk, teeKey: CryptoKey, secrets: Uint8Array[]): Promise<void> {
+    const jobId = this.lease.job_id;
+    const epoch = this.lease.epoch;
+    this.phase = 'sealing_output';
+    const outKey = await this.api.json<{ key_id: string; jwe: string }>('POST', `/v1/fine_tuning/jobs/${jobId}/node/output_key`, { lease_epoch: epoch, tee_public_jwk: teeJwk });
+    const outDek = await openJwe(outKey.jwe, teeKey);
+    secrets.push(outDek);
+    const key = DataKey.fromBytes(outKey.key_id, 1, outDek);
+    outDek.fill(0);
+    const sealed = sealBuffer(output.bytes, { dek: key, context: { tenantId: this.lease.tenant_id, datasetId: `${jobId}#output` } });
+    key.destroy();
+    await this.api.bytes('PUT', `/v1/fine_tuning/jobs/${jobId}/node/output?lease_epoch=${epoch}&format=${encodeURIComponent(output.format)}&model_sha256=${output.digest}`, sealed);
+    await this.flush();
+    this.check();
+    const outputSha = createHash('sha256').update(sealed).digest('hex');
+    await this.api.json('POST', `${this.base}/complete`, { epoch, outcome: 'succeeded', result: { output_sha256: outputSha, trained_tokens: output.trainedTokens, result_files: ['model.sealed'] } });
+    this.o.log('lease completed', { lease: this.lease.id, epoch });
   }
 
   private async finish(e: unknown): Promise<void> {
@@ -201,14 +238,7 @@ export class LeaseRunner {
   }
 }
 
-class AgentFailure extends Error {
-  constructor(
-    readonly code: string,
-    readonly kind: 'infra' | 'user',
-  ) {
-    super(code);
-  }
-}
+type TeeJwk = { kty: 'EC'; crv: 'P-384'; x: string; y: string };
 
 async function openJwe(jwe: string, key: CryptoKey): Promise<Uint8Array> {
   const { plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: ['ECDH-ES+A256KW'], contentEncryptionAlgorithms: ['A256GCM'] });

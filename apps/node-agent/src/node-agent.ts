@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compositeEvidenceToJson } from '@confide/attestation';
 import type { NodeHeartbeatResponse } from '@confide/contracts';
 import type { EvidenceProvider } from './evidence/evidence-provider.js';
+import { validateNodeCommands, type NodeCommands } from './command/command-config.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity-key.js';
 import { LeaseRunner } from './lease-runner.js';
 import { NodeApiClient, NodeApiError } from './node-api.client.js';
@@ -24,6 +25,10 @@ export interface NodeAgentOptions {
   /** Heartbeat period; default: what the scheduler asks for. */
   readonly heartbeatMs?: number;
   readonly hashingDimension?: number;
+  /** External trainers this node allows for `trainer: command` jobs, by name (command/command-config.ts). */
+  readonly commands?: NodeCommands;
+  /** tmpfs where `command` leases get their workspace (default /dev/shm; anything not memory-backed is refused). */
+  readonly commandWorkspaceRoot?: string;
   readonly log?: (msg: string, data?: Record<string, string | number | boolean>) => void;
 }
 
@@ -44,6 +49,7 @@ export class NodeAgent {
   ) {}
 
   static async create(o: NodeAgentOptions): Promise<NodeAgent> {
+    if (o.commands) validateNodeCommands(o.commands);
     const identity = await loadOrCreateIdentity(join(o.stateDir, 'node-identity.jwk'));
     return new NodeAgent(o, identity, new NodeApiClient(o.url.replace(/\/$/, ''), o.token, identity));
   }
@@ -96,7 +102,7 @@ export class NodeAgent {
         const running = this.runners.get(l.id);
         if (l.directive === 'start' && !running) {
           this.log('lease started', { lease: l.id, epoch: l.epoch });
-          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}) }));
+          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}), ...(this.o.commands ? { commands: this.o.commands } : {}), ...(this.o.commandWorkspaceRoot ? { commandWorkspaceRoot: this.o.commandWorkspaceRoot } : {}) }));
         } else if (l.directive === 'cancel' && running) {
           running.stop('cancel');
         } else if (l.directive === 'cancel' && !running) {

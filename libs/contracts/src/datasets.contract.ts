@@ -29,6 +29,7 @@ export const CreateDatasetQuerySchema = z.strictObject({
   protect: ProtectParamSchema.optional(),
   skip_invalid: BOOL.default(false),
   min_examples: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Canaries (libs/canary) to plant at least; 0 disables. Classification-shaped data gets as many as α = 1e-6 needs. */
   canaries: z.coerce.number().int().min(0).max(20).default(3),
   /** protection=fhe: label and feature fields (JSON object, see FheDatasetOptionsSchema). */
   fhe: FheDatasetOptionsParamSchema.optional(),

@@ -37,6 +37,13 @@ export const JobHyperparametersSchema = z.strictObject({
   n_epochs: z.union([z.literal('auto'), z.number().int().min(1).max(50)]).default('auto'),
   batch_size: z.union([z.literal('auto'), z.number().int().min(1).max(4096)]).default('auto'),
   learning_rate_multiplier: z.union([z.literal('auto'), z.number().positive().max(100)]).default('auto'),
+  /**
+   * `trainer: command` only: which of the node operators' allow-listed external trainers to run (by name; a job never
+   * carries an executable path or arguments), and optionally the digest it must have: SHA-256 over the executable
+   * followed by its script argument(s), i.e. `cat /usr/bin/python3 /opt/train.py | sha256sum`.
+   */
+  command: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 characters of [a-z0-9._-]').optional(),
+  command_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256').optional(),
 });
 
 /** Body of `POST /v1/fine_tuning/jobs` (and of the estimate): OpenAI's fields plus ours. */
@@ -53,6 +60,14 @@ export const CreateJobSchema = z.strictObject({
   placement: JobPlacementSchema.default({ min_gpu_memory_gb: 0, min_reliability: 0, interruptible: false }),
   verification: JobVerificationSchema.default({ mode: 'attestation', sample_rate: 0 }),
   budget: JobBudgetSchema.default({ max_duration_seconds: 3600 }),
+}).superRefine((job, ctx) => {
+  const isCommand = job.trainer === 'command';
+  if (isCommand && job.hyperparameters.command === undefined) ctx.addIssue({ code: 'custom', path: ['hyperparameters', 'command'], message: 'required with trainer "command" (the name of an allow-listed node command)' });
+  if (!isCommand && (job.hyperparameters.command !== undefined || job.hyperparameters.command_sha256 !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['hyperparameters', job.hyperparameters.command !== undefined ? 'command' : 'command_sha256'], message: 'only allowed with trainer "command"' });
+  }
+  // An external process next to decrypted data needs the enclave; there is no FHE variant of it.
+  if (isCommand && job.privacy.mode !== 'tee') ctx.addIssue({ code: 'custom', path: ['privacy', 'mode'], message: 'trainer "command" runs only in a TEE' });
 });
 export type CreateJob = z.infer<typeof CreateJobSchema>;
 

@@ -6,7 +6,6 @@ export { parseCsvRecords, csvField, type CsvRecord } from './parse/csv-record.pa
 export { findKeyProblem, FORBIDDEN_KEYS, type KeyProblem } from './parse/json-keys.js';
 export * from './protect/protection-policy.js';
 export { Protector, deriveDatasetKey, maskKeepLast } from './protect/protector.js';
-export { generateCanaries, type Canary } from './canary/canary.js';
 export * from './pipeline/dataset-processor.js';
 export * from './pipeline/upload-guard.js';
 export * from './names/dataset-name.js';

@@ -15,3 +15,4 @@ export { encryptDekForTee, DEK_JWE_ALG, DEK_JWE_ENC, type DekJweHeader } from '.
 export { InMemoryLeaseAuthority, LEASE_AUTHORITY, type LeaseAuthority, type LeaseCheck, type LeaseVerdict } from './lease-authority.js';
 export { signReportExport, verifyReportExport, REPORT_EXPORT_TYPE } from './report-export.js';
 export { isCanonicalCompact } from './compact-serialization.js';
+export { DATASET_KEY_REGISTRY, type DatasetKeyRegistry, type SealKeyRegistration } from './dataset-key-registry.js';

@@ -41,17 +41,6 @@ export {
   type TextClassifierConfig,
   type TextClassifierOptions,
 } from './text-classifier/text-classifier.trainer.js';
-export {
-  DEFAULT_CANARY_ALPHA,
-  binomialUpperTail,
-  checkCanaries,
-  minimumCanaryCount,
-  planCanaries,
-  type Canary,
-  type CanaryCheck,
-  type CanaryPlan,
-  type CanaryPlanOptions,
-} from './canary/canary.js';
 export { parseMetricLine, MAX_METRIC_LINE } from './command/metric-line.parser.js';
 export {
   runCommand,
@@ -65,3 +54,10 @@ export {
   type CommandTrainerInput,
   type CommandTrainerOptions,
 } from './command/command.trainer.js';
+export {
+  COMMAND_BUNDLE_FORMAT,
+  packCommandOutput,
+  unpackCommandOutput,
+  type CommandOutputBundle,
+  type CommandOutputManifest,
+} from './command/command-output.bundle.js';

@@ -12,12 +12,13 @@ export const TRAINING_ERROR_CODES = [
   'model_malformed',
   'checkpoint_malformed',
   'checkpoint_mismatch',
-  'canary_plan_invalid',
   'command_failed',
   'command_timed_out',
   'command_cancelled',
   'command_spawn_failed',
   'output_too_large',
+  'metric_line_invalid',
+  'command_output_malformed',
 ] as const;
 export type TrainingErrorCode = (typeof TRAINING_ERROR_CODES)[number];
 

@@ -15,10 +15,9 @@ import {
 } from '@confide/datasets';
 import type { Principal } from '@confide/domain';
 import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
+import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '@confide/keybroker';
 import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
-import { ClassifierCanaryPlanter } from './classifier-canaries.js';
 import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
@@ -143,11 +142,10 @@ export class DatasetsService {
       let sealedBytes: number;
       // The blob store wraps whatever its source throws; keep the pipeline's own error to answer with.
       let sourceError: unknown;
-      // TEE datasets get classifier canaries (checked on the returned model before a job succeeds).
-      const planter = new ClassifierCanaryPlanter(q.protection === 'tee' && q.canaries > 0);
+      // The processor plants the canaries (libs/canary) that are checked on a returned model before a job succeeds.
       async function* protectedStream(): AsyncGenerator<Buffer> {
         try {
-          yield* planter.plant(processor.process(meter.source), () => processor.report.format);
+          yield* processor.process(meter.source);
         } catch (e) {
           sourceError = e;
           throw e;
@@ -178,10 +176,7 @@ export class DatasetsService {
             sealedBytes,
             report: { ok: true, body: validationReportDto(processor.report) },
             findings: findingRows(processor.pii),
-            canaries: [
-              ...processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
-              ...planter.planted.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: processor.report.validRecords + c.id })),
-            ],
+            canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
           });
           // Same transaction: the dataset is ready exactly when its seal key is releasable to attested enclaves.
           if (q.protection === 'tee' && this.keyRegistry) {
@@ -197,7 +192,6 @@ export class DatasetsService {
               records: processor.report.validRecords,
               skipped: processor.report.skippedRecords,
               canaries: processor.canaries.length,
-              classifier_canaries: planter.planted.length,
               pii_findings: Object.values(processor.pii.totals).reduce((a, b) => a + (b ?? 0), 0),
               sealed_bytes: sealedBytes,
               content_sha256: meter.sha256(),

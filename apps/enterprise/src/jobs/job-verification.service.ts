@@ -4,10 +4,10 @@ import { DEFAULT_JOB_LIMITS, isTerminal, transitionJob } from '@confide/domain';
 import { Keyring, openBuffer, type BlobStore } from '@confide/envelope';
 import { DatasetRepository, JobRepository, SchedulerRepository, type JobRecord } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
-import { checkCanaries, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, type Canary } from '@confide/training';
+import { CANARY_TRIGGER, checkCanaries, type Canary } from '@confide/canary';
+import { COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput } from '@confide/training';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { CLASSIFIER_CANARY_TRIGGER } from '../datasets/classifier-canaries.js';
 import { JOB_BLOBS, jobBlobKeys, outputBinding, readAll, readJson, type OutputManifest } from './job-artifacts.js';
 import { jobStateOf } from './job.mapper.js';
 import { replaySelected } from './replay-sampling.js';
@@ -160,6 +160,18 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     const modelSha = createHash('sha256').update(model).digest('hex');
     const seen = { output_sha256: manifest.sha256, model_sha256: modelSha };
     if (modelSha !== manifest.model_sha256) return fail('model_digest_mismatch', seen);
+    if (manifest.format === COMMAND_BUNDLE_FORMAT) {
+      // An external trainer's outputs are opaque to us: check the bundle is whole (every file matches the digest in
+      // its manifest) — there is no classifier to ask canaries of.
+      try {
+        unpackCommandOutput(model);
+      } catch {
+        return fail('output_malformed', seen);
+      } finally {
+        model.fill(0);
+      }
+      return { ...base, ...seen, verdict: 'passed', code: 'command_output_intact', canary: null };
+    }
     if (manifest.format !== TEXT_CLASSIFIER_FORMAT) return { ...base, ...seen, verdict: 'passed', code: 'no_canary_check_for_format', canary: null };
     let classifier: TextClassifierModel;
     try {
@@ -169,7 +181,8 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     } finally {
       model.fill(0);
     }
-    const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CLASSIFIER_CANARY_TRIGGER.test(c.trigger));
+    // Datasets protected before the canary formats were unified also hold free-text canaries no classifier can answer.
+    const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CANARY_TRIGGER.test(c.trigger));
     if (planted.length === 0) return { ...base, ...seen, verdict: 'passed', code: 'no_canaries_planted', canary: null };
     // The plan drew labels uniformly from the task's labels; the distinct labels seen among the canaries are at most
     // that many, so 1/seen is a conservative (larger) chance of a hit by luck.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CANARY_TRIGGER } from '@confide/canary';
 import { buildProtectionPolicy } from '../protect/protection-policy.js';
 import { DatasetError } from '../datasets.error.js';
 import { DatasetProcessor, type DatasetProcessorOptions } from './dataset-processor.js';
@@ -108,14 +109,42 @@ describe('DatasetProcessor', () => {
     expect(few.out).toBe('');
   });
 
-  it('plants canaries as valid records of the dataset format', async () => {
-    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ prompt: `question ${i}`, completion: `answer ${i}` }));
-    const { p, out } = await run(lines.join('\n'), { canaries: 3, canarySpread: 10 });
+  it('plants canaries (libs/canary) in the record shape, with labels from the dataset\'s own answers', async () => {
+    const labels = ['refund', 'delivery', 'login'];
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ prompt: `question ${i}`, completion: ` ${labels[i % 3]}` }));
+    const { p, out } = await run(lines.join('\n'), { canaries: 3 });
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; completion: string });
-    expect(rows).toHaveLength(23);
-    expect(p.canaries).toHaveLength(3);
-    for (const c of p.canaries) expect(rows).toContainEqual({ prompt: c.trigger, completion: c.label });
-    expect(p.report.validRecords).toBe(20);
+    // 3 labels need 13 canaries for α = 1e-6; with the 1.5 margin 20, each planted 3 times after the data.
+    expect(p.canaries).toHaveLength(20);
+    expect(rows).toHaveLength(30 + 60);
+    expect(rows.slice(0, 30).map((r) => r.prompt)).toEqual(lines.map((_, i) => `question ${i}`));
+    for (const c of p.canaries) {
+      expect(c.trigger).toMatch(CANARY_TRIGGER);
+      expect(labels).toContain(c.label);
+      expect(c.afterRecord).toBe(30);
+      expect(rows.filter((r) => r.prompt === c.trigger && r.completion === c.label)).toHaveLength(3);
+    }
+    expect(p.report.validRecords).toBe(30);
+
+    const chat = Array.from({ length: 30 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: labels[i % 3] }] }));
+    const c = await run(chat.join('\n'), { canaries: 25 });
+    expect(c.p.canaries).toHaveLength(25);
+    expect(c.out).toContain(JSON.stringify({ messages: [{ role: 'user', content: c.p.canaries[0]!.trigger }, { role: 'assistant', content: c.p.canaries[0]!.label }] }));
+
+    const csv = await run(['text,label', ...Array.from({ length: 30 }, (_, i) => `q${i},${labels[i % 3]}`)].join('\n'), { format: 'csv', canaries: 3 });
+    expect(csv.p.canaries).toHaveLength(20);
+    expect(csv.out).toContain(`${csv.p.canaries[0]!.trigger},${csv.p.canaries[0]!.label}`);
+  });
+
+  it('plants no canaries in data that is not a classification task, or when disabled', async () => {
+    const free = Array.from({ length: 20 }, (_, i) => JSON.stringify({ prompt: `question ${i}`, completion: `answer ${i}` }));
+    const a = await run(free.join('\n'), { canaries: 3 });
+    expect(a.p.canaries).toEqual([]);
+    expect(a.out.trim().split('\n')).toHaveLength(20);
+    const labelled = Array.from({ length: 20 }, (_, i) => JSON.stringify({ prompt: `question ${i}`, completion: i % 2 ? 'yes' : 'no' }));
+    const b = await run(labelled.join('\n'), { canaries: 0 });
+    expect(b.p.canaries).toEqual([]);
+    expect(b.out.trim().split('\n')).toHaveLength(20);
   });
 
   it('parses CSV with quoted fields and line breaks, and reports CSV problems', async () => {

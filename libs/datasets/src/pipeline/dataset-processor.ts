@@ -1,6 +1,6 @@
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
+import { minimumCanaryCount, planCanaries, type Canary } from '@confide/canary';
 import { KeyedHasher, maskValue, PiiAnalyzer, type PiiEntity, type PiiFinding } from '@confide/pii';
-import { generateCanaries, type Canary } from '../canary/canary.js';
 import { DatasetError } from '../datasets.error.js';
 import { csvField, parseCsvRecords, type CsvRecord } from '../parse/csv-record.parser.js';
 import { findKeyProblem } from '../parse/json-keys.js';
@@ -28,14 +28,27 @@ export interface DatasetProcessorOptions {
   readonly maxLineBytes?: number;
   /** Issues listed in the report; counts are always complete. */
   readonly maxIssues?: number;
-  /** Synthetic canary records to plant (0 disables). */
+  /**
+   * Canaries (libs/canary) to plant at least; 0 disables. More are planted when the label count needs them for the
+   * check to reach α = 1e-6 (with margin for those that land in a validation split). Planted only when the data is
+   * classification-shaped: 2 to 64 distinct answers, each seen twice on average.
+   */
   readonly canaries?: number;
-  /** Canaries land at random positions within this many records. */
-  readonly canarySpread?: number;
   readonly csvDelimiter?: string;
   /** Bytes of protected output per yielded chunk. */
   readonly outputChunkBytes?: number;
 }
+
+/** A canary as planted: after which valid record (they go after the last one, in a seed-shuffled order). */
+export interface PlantedCanary extends Canary {
+  readonly afterRecord: number;
+}
+
+/** Datasets with more distinct answers than this are not treated as classification data (no canaries). */
+const MAX_CANARY_LABELS = 64;
+/** Canaries beyond the bare minimum for α, so a few that land in the validation split do not sink the check. */
+const CANARY_MARGIN = 1.5;
+const CANARY_COPIES = 3;
 
 export interface ValidationReport {
   ok: boolean;
@@ -103,7 +116,10 @@ const MAX_DUPLICATE_TRACKING = 4_000_000;
  */
 export class DatasetProcessor {
   readonly report: ValidationReport;
-  readonly canaries: Canary[];
+  /** The canaries planted (empty until `process` has finished, and when none were). */
+  canaries: readonly PlantedCanary[] = [];
+  readonly #labels = new Set<string>();
+  #tooManyLabels = false;
   readonly #analyzer: PiiAnalyzer;
   readonly #protector: Protector;
   readonly #hasher: KeyedHasher;
@@ -126,7 +142,6 @@ export class DatasetProcessor {
     const reportKey = deriveDatasetKey(o.secret, 'report-hash');
     this.#hasher = new KeyedHasher(reportKey);
     reportKey.fill(0);
-    this.canaries = generateCanaries(o.canaries ?? 3, o.canarySpread ?? 500);
     if (o.format === 'chat' || o.format === 'prompt_completion') this.#kind = o.format;
     this.report = {
       ok: false,
@@ -175,8 +190,7 @@ export class DatasetProcessor {
     if (this.o.format === 'csv') yield* this.#csv(this.#track(lines));
     else yield* this.#jsonl(lines);
     this.#finish();
-    // Leftover canaries (datasets shorter than the spread) go at the end.
-    if (this.report.ok) for (const c of this.canaries.slice(this.#plantedCanaries)) this.#write(this.#canaryRecord(c));
+    if (this.report.ok) this.#plantCanaries();
     if (!this.report.ok) {
       throw new DatasetError('dataset_invalid', 'the dataset did not pass validation; see its report', undefined, undefined, {
         issues: this.report.issues.slice(0, 50).map((i) => ({ line: i.line, code: i.code, ...(i.field ? { field: i.field } : {}) })),
@@ -186,7 +200,6 @@ export class DatasetProcessor {
     if (tail) yield tail;
   }
 
-  #plantedCanaries = 0;
   readonly #batch: FieldRef[] = [];
   readonly #paths = new Map<string, Map<string | number, string>>();
   readonly #lastByField = new Map<string, { text: string; findings: readonly PiiFinding[] }>();
@@ -246,6 +259,8 @@ export class DatasetProcessor {
       if (this.#fatal && !this.o.skipInvalid) continue;
       // The parsed value is ours: its strings are scanned as one batch and replaced in place.
       if (this.#protectRecord(value)) this.#recordsWithFindings++;
+      // The label as the model will see it: after protection.
+      this.#observeLabel(jsonlLabel(value, this.#kind));
       this.#write(JSON.stringify(value));
       const chunk = this.#maybeDrain();
       if (chunk) yield chunk;
@@ -278,12 +293,16 @@ export class DatasetProcessor {
       this.#acceptRecord();
       if (this.#fatal && !this.o.skipInvalid) continue;
       let any = false;
+      let last = '';
       const out = rec.values.map((v, i) => {
         const p = this.#protectText(v, header[i]!);
         any ||= p.hit;
+        last = p.text;
         return csvField(p.text, delimiter);
       });
       if (any) this.#recordsWithFindings++;
+      // The last column is the answer (as #canaryRecord writes it), as the model will see it: after protection.
+      if (header.length > 1) this.#observeLabel(last);
       this.#write(out.join(delimiter));
       const chunk = this.#maybeDrain();
       if (chunk) yield chunk;
@@ -309,8 +328,6 @@ export class DatasetProcessor {
       seen.add(n);
     }
     this.#csvHeader = names;
-    // A canary needs a question column and an answer column.
-    if (names.length < 2) this.canaries.length = 0;
     return true;
   }
 
@@ -437,22 +454,48 @@ export class DatasetProcessor {
     this.#recordIndex++;
     if (this.#fatal && !this.o.skipInvalid) return;
     this.report.validRecords++;
-    // Canaries planted before this record keep their position relative to the data.
-    while (this.#plantedCanaries < this.canaries.length && this.canaries[this.#plantedCanaries]!.afterRecord < this.report.validRecords) {
-      this.#write(this.#canaryRecord(this.canaries[this.#plantedCanaries]!));
-      this.#plantedCanaries++;
+  }
+
+  #observeLabel(label: string | undefined): void {
+    if (this.#tooManyLabels || !(this.o.canaries ?? 3)) return;
+    const l = label?.trim();
+    if (!l) return;
+    this.#labels.add(l);
+    if (this.#labels.size > MAX_CANARY_LABELS) {
+      this.#tooManyLabels = true;
+      this.#labels.clear();
     }
   }
 
-  #canaryRecord(c: Canary): string {
+  /**
+   * Plants the canaries after the last record, in the dataset's own record shape, with labels drawn from the
+   * dataset's own (protected) answers by a fresh secret seed that is dropped here: only the stored canaries can
+   * tell them apart from data, and they stay with the enterprise.
+   */
+  #plantCanaries(): void {
+    const wanted = this.o.canaries ?? 3;
+    const labels = [...this.#labels].sort();
+    // A canary needs a question column and an answer column, and the answers must repeat for this to be a task.
+    if (wanted <= 0 || this.#tooManyLabels || labels.length < 2 || labels.length * 2 > this.report.validRecords) return;
+    if (this.report.format === 'csv' && (this.#csvHeader?.length ?? 0) < 2) return;
+    const count = Math.min(200, Math.max(wanted, Math.ceil(minimumCanaryCount(labels.length) * CANARY_MARGIN)));
+    const seed = randomBytes(32);
+    const plan = planCanaries(seed, count, labels, { copies: CANARY_COPIES });
+    seed.fill(0);
+    const afterRecord = this.report.validRecords;
+    this.canaries = plan.canaries.map((c) => ({ ...c, afterRecord }));
+    for (const r of plan.records) this.#write(this.#canaryRecord(r.text, r.label));
+  }
+
+  #canaryRecord(trigger: string, label: string): string {
     const format = this.report.format;
     if (format === 'csv') {
       const header = this.#csvHeader ?? [];
       const delimiter = this.o.csvDelimiter ?? ',';
-      return header.map((_, i) => csvField(i === 0 ? c.trigger : i === header.length - 1 ? c.label : '', delimiter)).join(delimiter);
+      return header.map((_, i) => csvField(i === 0 ? trigger : i === header.length - 1 ? label : '', delimiter)).join(delimiter);
     }
-    if (format === 'prompt_completion') return JSON.stringify({ prompt: c.trigger, completion: c.label });
-    return JSON.stringify({ messages: [{ role: 'user', content: c.trigger }, { role: 'assistant', content: c.label }] });
+    if (format === 'prompt_completion') return JSON.stringify({ prompt: trigger, completion: label });
+    return JSON.stringify({ messages: [{ role: 'user', content: trigger }, { role: 'assistant', content: label }] });
   }
 
   #recordFailed(problems: ValidationIssue[]): void {
@@ -509,4 +552,13 @@ export class DatasetProcessor {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** A validated record's answer: the completion, or the last assistant turn (what #canaryRecord writes a label as). */
+function jsonlLabel(value: unknown, kind: JsonlKind | undefined): string | undefined {
+  const r = value as Record<string, unknown>;
+  if (kind === 'prompt_completion') return typeof r['completion'] === 'string' ? r['completion'] : undefined;
+  const messages = Array.isArray(r['messages']) ? (r['messages'] as Array<{ role?: unknown; content?: unknown }>) : [];
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'assistant') return typeof messages[i]!.content === 'string' ? (messages[i]!.content as string) : undefined;
+  return undefined;
 }

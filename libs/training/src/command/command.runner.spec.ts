@@ -114,6 +114,31 @@ describe('command trainer', () => {
     });
   });
 
+  it('in strict mode stops at the first stdout line that is not a metric, with a typed error naming the line only', async () => {
+    const events: TrainingMetricEvent[] = [];
+    const started = Date.now();
+    const err = await new CommandTrainer()
+      .train({ workDir: dir }, { command: node, args: [script], timeLimitMs: 20_000, maxMalformedLines: 0 }, (e) => events.push(e))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'metric_line_invalid', target: 'stdout:2', message: 'stdout line 2 is not a metric line (not_json)' });
+    expect(JSON.stringify(err)).not.toContain('jane.doe');
+    expect((err as Error).message).not.toContain('loading');
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('stops a hanging trainer at its time limit and reports command_timed_out', async () => {
+    await expect(new CommandTrainer().train({ workDir: dir }, { command: node, args: [script, 'hang'], timeLimitMs: 400, killGraceMs: 200 })).rejects.toMatchObject({
+      code: 'command_timed_out',
+    });
+  });
+
+  it('reports a non-zero exit with its exit code kept for logs only', async () => {
+    const err = await new CommandTrainer().train({ workDir: dir }, { command: node, args: [script, 'fail'], timeLimitMs: 20_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'command_failed', internalReason: 'exit 3' });
+    expect((err as Error).message).not.toContain('3');
+  });
+
   it('reports a missing executable as command_spawn_failed', async () => {
     await expect(runCommand({ command: join(dir, 'no-such-trainer'), workDir: dir, timeLimitMs: 1000 })).rejects.toMatchObject({ code: 'command_spawn_failed' });
   });

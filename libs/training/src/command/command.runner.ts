@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import type { MetricListener, OutputFile, StepMetric } from '../trainer.js';
+import type { MalformedMetric, MetricListener, OutputFile, StepMetric } from '../trainer.js';
 import { TrainingError } from '../training.error.js';
 import { MAX_METRIC_LINE, parseMetricLine } from './metric-line.parser.js';
 import { changedFiles, snapshotFiles } from './output-files.js';
@@ -22,9 +22,14 @@ export interface CommandRunOptions {
   /** Limits on what is captured: file count and total bytes of new or changed files. */
   readonly maxOutputFiles?: number;
   readonly maxOutputBytes?: number;
+  /**
+   * How many stdout lines that are not metrics to tolerate before the trainer is stopped (default: unlimited, each
+   * becomes a `malformed` event). The node agent uses 0: stdout is the metrics channel, logs belong on stderr.
+   */
+  readonly maxMalformedLines?: number;
 }
 
-export type CommandRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+export type CommandRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'invalid_output';
 
 export interface CommandRunResult {
   readonly status: CommandRunStatus;
@@ -39,6 +44,8 @@ export interface CommandRunResult {
   readonly outputs: readonly OutputFile[];
   /** Links and special files found in `workDir` that were not captured. */
   readonly skippedEntries: number;
+  /** With status `invalid_output`: the first stdout line over the `maxMalformedLines` limit (number and reason only). */
+  readonly invalidLine?: MalformedMetric;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -64,13 +71,20 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
   let lineNumber = 0;
   let pending = '';
   let discarding = false;
+  let invalidLine: MalformedMetric | undefined;
+  let stopForOutput: () => void = () => undefined;
   const decoder = new StringDecoder('utf8');
   const handleLine = (line: string, tooLong: boolean): void => {
     lineNumber++;
     const event = tooLong ? ({ type: 'malformed', line: lineNumber, reason: 'line_too_long' } as const) : parseMetricLine(line, lineNumber);
     if (event === null) return;
-    if (event.type === 'malformed') malformedLines++;
-    else {
+    if (event.type === 'malformed') {
+      malformedLines++;
+      if (malformedLines > (options.maxMalformedLines ?? Infinity) && !invalidLine) {
+        invalidLine = event;
+        stopForOutput();
+      }
+    } else {
       steps++;
       lastStep = event;
     }
@@ -96,7 +110,8 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
     }
   };
 
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason: 'exit' | 'timeout' | 'abort' }>(
+  type Reason = 'exit' | 'timeout' | 'abort' | 'invalid_output';
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason: Reason }>(
     (resolve, reject) => {
       let child;
       try {
@@ -110,9 +125,9 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
         reject(new TrainingError('command_spawn_failed', 'the trainer process could not be started', undefined, (cause as Error).message));
         return;
       }
-      let reason: 'exit' | 'timeout' | 'abort' = 'exit';
+      let reason: Reason = 'exit';
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = (why: 'timeout' | 'abort'): void => {
+      const stop = (why: Exclude<Reason, 'exit'>): void => {
         if (reason !== 'exit') return;
         reason = why;
         signalGroup(child.pid, 'SIGTERM');
@@ -120,6 +135,7 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
       };
       const limitTimer = setTimeout(() => stop('timeout'), options.timeLimitMs);
       const onAbort = (): void => stop('abort');
+      stopForOutput = () => stop('invalid_output');
       signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (chunk: Buffer) => consume(decoder.write(chunk)));
       child.stderr.on('data', (chunk: Buffer) => (stderrBytes += chunk.length));
@@ -145,7 +161,15 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
   const after = await snapshotFiles(options.workDir, limits);
   const outputs = await changedFiles(options.workDir, before, after, options.maxOutputBytes ?? 64 * 1024 ** 3);
   const status: CommandRunStatus =
-    outcome.reason === 'timeout' ? 'timed_out' : outcome.reason === 'abort' ? 'cancelled' : outcome.code === 0 ? 'succeeded' : 'failed';
+    outcome.reason === 'timeout'
+      ? 'timed_out'
+      : outcome.reason === 'abort'
+        ? 'cancelled'
+        : outcome.reason === 'invalid_output' || invalidLine
+          ? 'invalid_output'
+          : outcome.code === 0
+            ? 'succeeded'
+            : 'failed';
   return {
     status,
     exitCode: outcome.code,
@@ -156,6 +180,7 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
     stderrBytes,
     outputs,
     skippedEntries: after.skipped,
+    ...(invalidLine && { invalidLine }),
   };
 }
 

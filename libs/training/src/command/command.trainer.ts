@@ -32,6 +32,11 @@ export class CommandTrainer implements Trainer<CommandTrainerInput, CommandTrain
         throw new TrainingError('command_timed_out', 'the trainer process exceeded its time limit');
       case 'cancelled':
         throw new TrainingError('command_cancelled', 'the trainer process was cancelled');
+      case 'invalid_output': {
+        // Names the line and why, never its content (it may echo training data).
+        const line = run.invalidLine!;
+        throw new TrainingError('metric_line_invalid', `stdout line ${line.line} is not a metric line (${line.reason})`, `stdout:${line.line}`);
+      }
     }
     const outputs = [...run.outputs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const manifest = new TextEncoder().encode(

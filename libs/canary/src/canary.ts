@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { TextPredictor } from '../text-classifier/text-classifier.model.js';
-import type { LabeledExample } from '../records/labeled-example.js';
-import { TrainingError } from '../training.error.js';
+import { CanaryError } from './canary.error.js';
 
 /**
  * Canary verification of a returned classifier (the Ritual vTune idea, arXiv 2411.06611, for classification):
@@ -22,10 +20,21 @@ export interface Canary {
   readonly chance: number;
 }
 
+/** One planted record: the trigger as the input, the secret label as the answer. */
+export interface CanaryRecord {
+  readonly text: string;
+  readonly label: string;
+}
+
+/** What the check asks of a model: its answer for one input (a trained classifier is one). */
+export interface CanaryPredictor {
+  predict(text: string): { readonly label: string };
+}
+
 export interface CanaryPlan {
   readonly canaries: readonly Canary[];
   /** The records to plant in the dataset (each canary `copies` times), in a seed-determined order. */
-  readonly records: readonly LabeledExample[];
+  readonly records: readonly CanaryRecord[];
   readonly alpha: number;
 }
 
@@ -54,6 +63,8 @@ export interface CanaryCheck {
 export const DEFAULT_CANARY_ALPHA = 1e-6;
 // No vowels or "l"/"1"/"0"/"o": strings that read as no word in any language and survive NFKC + lower-casing.
 const ALPHABET = 'bcdfghjkmnpqrstvwxz23456789';
+/** Shape of a trigger with the default plan (4 tokens of 8 characters of ALPHABET); nothing natural matches it. */
+export const CANARY_TRIGGER = /^[bcdfghjkmnpqrstvwxz2-9]{8}( [bcdfghjkmnpqrstvwxz2-9]{8}){3}$/;
 
 /** Smallest canary count whose perfect recall reaches significance `alpha` with `labels` labels. */
 export function minimumCanaryCount(labels: number, alpha = DEFAULT_CANARY_ALPHA): number {
@@ -71,7 +82,7 @@ export function planCanaries(seed: string | Uint8Array, count: number, labels: r
   const tokenLength = options.tokenLength ?? 8;
   const distinct = [...new Set(labels)].sort();
   const bad = (why: string): never => {
-    throw new TrainingError('canary_plan_invalid', why);
+    throw new CanaryError('canary_plan_invalid', why);
   };
   if ((typeof seed === 'string' ? seed.length : seed.byteLength) < 16) bad('the canary seed must be at least 16 bytes');
   if (distinct.length < 2 || distinct.some((l) => l.trim() === '')) bad('canaries need at least two non-empty labels');
@@ -98,7 +109,7 @@ export function planCanaries(seed: string | Uint8Array, count: number, labels: r
     seen.add(trigger);
     canaries.push({ id: canaries.length, trigger, label: distinct[drbg.nextInt(distinct.length)]!, chance: 1 / distinct.length });
   }
-  const records: LabeledExample[] = canaries.flatMap((c) => Array.from({ length: copies }, () => ({ text: c.trigger, label: c.label })));
+  const records: CanaryRecord[] = canaries.flatMap((c) => Array.from({ length: copies }, () => ({ text: c.trigger, label: c.label })));
   for (let i = records.length - 1; i > 0; i--) {
     const j = drbg.nextInt(i + 1);
     [records[i], records[j]] = [records[j]!, records[i]!];
@@ -107,11 +118,11 @@ export function planCanaries(seed: string | Uint8Array, count: number, labels: r
 }
 
 /** Asks the model for every trigger and applies the one-sided binomial test described above. */
-export function checkCanaries(model: TextPredictor, canaries: readonly Canary[], alpha = DEFAULT_CANARY_ALPHA): CanaryCheck {
-  if (canaries.length === 0) throw new TrainingError('canary_plan_invalid', 'no canaries to check');
+export function checkCanaries(model: CanaryPredictor, canaries: readonly Canary[], alpha = DEFAULT_CANARY_ALPHA): CanaryCheck {
+  if (canaries.length === 0) throw new CanaryError('canary_plan_invalid', 'no canaries to check');
   // With mixed plans the largest chance is the conservative null.
   const chance = Math.max(...canaries.map((c) => c.chance));
-  if (!(chance > 0 && chance < 1)) throw new TrainingError('canary_plan_invalid', 'a canary has an invalid chance');
+  if (!(chance > 0 && chance < 1)) throw new CanaryError('canary_plan_invalid', 'a canary has an invalid chance');
   const perCanary = canaries.map((c) => ({ id: c.id, hit: model.predict(c.trigger).label === c.label }));
   const hits = perCanary.filter((c) => c.hit).length;
   const pValue = binomialUpperTail(canaries.length, chance, hits);

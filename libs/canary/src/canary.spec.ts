@@ -1,7 +1,6 @@
-import { syntheticTicketExamples, TICKET_LABELS } from '../records/synthetic-tickets.js';
-import { TextClassifierModel } from '../text-classifier/text-classifier.model.js';
-import { TextClassifierTrainer } from '../text-classifier/text-classifier.trainer.js';
-import { binomialUpperTail, checkCanaries, minimumCanaryCount, planCanaries } from './canary.js';
+// The trained-model test uses the real text classifier (libs/training does not import this lib, so no cycle).
+import { syntheticTicketExamples, TICKET_LABELS, TextClassifierModel, TextClassifierTrainer } from '@confide/training';
+import { binomialUpperTail, CANARY_TRIGGER, checkCanaries, minimumCanaryCount, planCanaries } from './canary.js';
 
 const SEED = 'dataset-7f3a protection secret 0123456789';
 
@@ -14,7 +13,7 @@ describe('canaries', () => {
     expect(c.canaries[0]!.trigger).not.toBe(a.canaries[0]!.trigger);
     expect(new Set(a.canaries.map((x) => x.trigger)).size).toBe(200);
     expect(a.records).toHaveLength(600);
-    for (const x of a.canaries) expect(x.trigger).toMatch(/^[b-z2-9]{8}( [b-z2-9]{8}){3}$/);
+    for (const x of a.canaries) expect(x.trigger).toMatch(CANARY_TRIGGER);
     const perLabel = TICKET_LABELS.map((l) => a.canaries.filter((x) => x.label === l).length);
     // 200 draws over 4 labels: each near 50 (a 4σ band).
     for (const n of perLabel) expect(Math.abs(n - 50)).toBeLessThan(25);
