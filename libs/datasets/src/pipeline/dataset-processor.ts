@@ -117,9 +117,8 @@ export class DatasetProcessor {
   #fatal = false;
   #kind: JsonlKind | undefined;
   #emitted = 0;
-  /** Output lines are UTF-8 encoded straight into this chunk (no joined string, no second copy). */
-  #out: Buffer | undefined;
-  #outBytes = 0;
+  #out: string[] = [];
+  #outChars = 0;
 
   constructor(private readonly o: DatasetProcessorOptions) {
     this.#analyzer = o.analyzer ?? new PiiAnalyzer();
@@ -491,28 +490,19 @@ export class DatasetProcessor {
   }
 
   #write(line: string): void {
-    // A UTF-16 unit takes at most 3 UTF-8 bytes (a surrogate pair 4 for 2 units).
-    const need = this.#outBytes + 3 * line.length + 1;
-    let out = this.#out;
-    if (out === undefined || need > out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, (this.o.outputChunkBytes ?? 256 * 1024) + 64 * 1024, out ? 2 * out.length : 0));
-      if (out) out.copy(grown, 0, 0, this.#outBytes);
-      this.#out = out = grown;
-    }
-    this.#outBytes += out.write(line, this.#outBytes, 'utf8');
-    out[this.#outBytes++] = 0x0a;
+    this.#out.push(line, '\n');
+    this.#outChars += line.length + 1;
   }
 
   #maybeDrain(): Buffer | undefined {
-    return this.#outBytes >= (this.o.outputChunkBytes ?? 256 * 1024) ? this.#drain() : undefined;
+    return this.#outChars >= (this.o.outputChunkBytes ?? 256 * 1024) ? this.#drain() : undefined;
   }
 
   #drain(): Buffer | undefined {
-    if (this.#out === undefined || this.#outBytes === 0) return undefined;
-    // The chunk is handed over: the next line starts a new buffer, so the consumer may keep this one.
-    const buf = this.#out.subarray(0, this.#outBytes);
-    this.#out = undefined;
-    this.#outBytes = 0;
+    if (this.#out.length === 0) return undefined;
+    const buf = Buffer.from(this.#out.join(''), 'utf8');
+    this.#out = [];
+    this.#outChars = 0;
     return buf;
   }
 }
