@@ -25,7 +25,10 @@ const FILLER = 'Could you help me understand the fees on my last statement and w
 
 function record(i: number): string {
   const n = NAMES[i % NAMES.length]!;
-  const user = i % 4 === 0 ? `Hi, I am ${n}. Mail ${n.split(' ')[0]!.toLowerCase()}${i}@example.com or call +1 415-555-${String(1000 + (i % 9000))}. ${FILLER}` : `${FILLER} Ticket ${i}.`;
+  // Every phone number differs (exchange and line from the record index): the scanner keeps verdicts and tokens of
+  // values it has seen, and a generator cycling through a few thousand numbers would measure those caches.
+  const phone = `+1 415-${200 + (Math.floor(i / 9000) % 800)}-${1000 + (i % 9000)}`;
+  const user = i % 4 === 0 ? `Hi, I am ${n}. Mail ${n.split(' ')[0]!.toLowerCase()}${i}@example.com or call ${phone}. ${FILLER}` : `${FILLER} Ticket ${i}.`;
   return JSON.stringify({ messages: [{ role: 'system', content: 'You are a helpful bank assistant.' }, { role: 'user', content: user }, { role: 'assistant', content: `Thanks, I have looked at ticket ${i}. ${FILLER}` }] });
 }
 

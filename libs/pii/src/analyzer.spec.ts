@@ -115,6 +115,17 @@ describe('PiiAnalyzer', () => {
     }
   });
 
+  it('judges a phone number the same when it comes back after many others', () => {
+    const phones = new PiiAnalyzer({ entities: ['PHONE'] });
+    const text = 'call +44 20 7946 0958 or 0207 946 0959';
+    const first = phones.analyze(text);
+    expect(first.map((f) => f.reason)).toEqual(['phone:valid_gb+context', 'phone:valid_gb+context']);
+    expect(phones.analyze(text)).toEqual(first);
+    // More distinct numbers than the detector keeps verdicts for: the first ones are parsed again, same result.
+    for (let i = 0; i < 5000; i++) phones.analyze(`+1 415-${200 + (i % 700)}-${1000 + i}`);
+    expect(phones.analyze(text)).toEqual(first);
+  });
+
   it('uses an explicit, validated phone region list', () => {
     expect(() => new PiiAnalyzer({ phoneRegions: ['UK' as never] })).toThrow(PiiError);
     const usOnly = new PiiAnalyzer({ phoneRegions: ['US'], entities: ['PHONE'] });

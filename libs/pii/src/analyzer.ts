@@ -283,7 +283,6 @@ export class PiiAnalyzer {
 const DIGIT_TEST_RE = /\d/;
 const WINDOW_BEFORE = 64;
 const WINDOW_AFTER = 128;
-const DIGIT_RE = /\d+/g;
 
 /**
  * Spans of text around digits (merged, snapped outward to whitespace) so digit-bearing detectors skip prose.
@@ -291,24 +290,36 @@ const DIGIT_RE = /\d+/g;
  */
 function digitWindows(text: string): [number, number, number][] {
   const out: [number, number, number][] = [];
-  DIGIT_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = DIGIT_RE.exec(text)) !== null) {
-    let from = Math.max(0, m.index - WINDOW_BEFORE);
+  const n = text.length;
+  // A plain scan over char codes: a global /\d+/ would allocate a match array per digit run.
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
+    const runStart = i;
+    while (i < n && isDigitCode(text.charCodeAt(i))) i++;
+    let from = Math.max(0, runStart - WINDOW_BEFORE);
     while (from > 0 && !isSpace(text.charCodeAt(from - 1))) from--;
-    const to = Math.min(text.length, m.index + m[0].length + WINDOW_AFTER);
+    const to = Math.min(n, i + WINDOW_AFTER);
     const last = out[out.length - 1];
     if (last && from <= last[1]) {
       last[1] = Math.max(last[1], to);
-      last[2] += m[0].length;
+      last[2] += i - runStart;
     } else {
-      out.push([from, to, m[0].length]);
+      out.push([from, to, i - runStart]);
     }
   }
   for (const w of out) {
-    while (w[1] < text.length && !isSpace(text.charCodeAt(w[1]))) w[1]++;
+    while (w[1] < n && !isSpace(text.charCodeAt(w[1]))) w[1]++;
   }
   return out;
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 function isSpace(c: number): boolean {

@@ -4,6 +4,7 @@ import { normaliseValue, type PiiEntity, type PiiFinding } from '@confide/pii';
 import type { Operator, ProtectionPolicy } from './protection-policy.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const TOKEN_CACHE_SIZE = 8192;
 const DIGIT_ENTITIES: ReadonlySet<PiiEntity> = new Set(['CREDIT_CARD', 'US_SSN', 'PHONE', 'BANK_ACCOUNT', 'BANK_ROUTING']);
 
 /** Per-dataset keys derived from one protection secret with HKDF-SHA256, one label per use. */
@@ -25,6 +26,11 @@ export class Protector {
   readonly #tweaks = new Map<PiiEntity, Buffer>();
   /** Counts of operator applications, for the report. */
   readonly applied: Record<string, number> = {};
+  /**
+   * Tokens already computed, by entity and normalised value: a dataset repeats its names, e-mails and numbers
+   * across records, and an HMAC (a native object per call) costs far more than a map lookup. Emptied when full.
+   */
+  readonly #tokens = new Map<string, string>();
 
   constructor(
     private readonly policy: ProtectionPolicy,
@@ -75,7 +81,19 @@ export class Protector {
   }
 
   token(entity: PiiEntity, value: string): string {
-    const mac = createHmac('sha256', this.#tokenKey).update(entity).update('\u0000').update(normaliseValue(entity, value)).digest();
+    const normalised = normaliseValue(entity, value);
+    const key = `${entity}\u0000${normalised}`;
+    let token = this.#tokens.get(key);
+    if (token === undefined) {
+      token = this.#mac(entity, normalised);
+      if (this.#tokens.size >= TOKEN_CACHE_SIZE) this.#tokens.clear();
+      this.#tokens.set(key, token);
+    }
+    return token;
+  }
+
+  #mac(entity: PiiEntity, normalised: string): string {
+    const mac = createHmac('sha256', this.#tokenKey).update(entity).update('\u0000').update(normalised).digest();
     // 80 bits of the MAC as 16 base32 characters.
     let s = '';
     let acc = 0;

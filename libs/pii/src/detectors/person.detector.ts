@@ -10,7 +10,6 @@ const RUN_RE = new RegExp(
   `(?<![\\p{L}\\p{M}\\p{N}'’@./_-])(?:${NAME})(?:[ \\t]+(?:${PARTICLE}[ \\t]+)*(?:${NAME})){0,5}(?![\\p{L}\\p{M}\\p{N}@])`,
   'uy',
 );
-const CAPITAL_RE = /\p{Lu}/gu;
 const LOWER_RUN_RE = /(?<![\p{L}\p{M}\p{N}@._\/-])[\p{Ll}\p{M}'’-]+\.?(?:[ \t]+[\p{Ll}\p{M}'’-]+\.?)*/gu;
 const INITIAL_RE = /^\p{Lu}\.?$/u;
 const SENTENCE_START_RE = /(?:^|[.!?"“(\n]\s*|\n\s*)$/;
@@ -41,26 +40,27 @@ export class PersonDetector implements Detector {
   private readonly frequent = new Set(commonEnglishWordsTop());
 
   detect(text: string, out: Candidate[]): void {
-    CAPITAL_RE.lastIndex = 0;
-    if (!CAPITAL_RE.test(text)) {
+    let at = nextCapital(text, 0);
+    if (at < 0) {
       this.detectLowercase(text, out);
       return;
     }
-    CAPITAL_RE.lastIndex = 0;
-    let cap: RegExpExecArray | null;
-    // Find capitals with a plain class scan, then try the run pattern anchored there (sticky).
-    while ((cap = CAPITAL_RE.exec(text)) !== null) {
+    // Find capitals with a plain char-code scan, then try the run pattern anchored there (sticky).
+    while (at >= 0) {
       // Most capitals start an ordinary word ("The", "Please"): when that word stands alone it can yield no
       // name, so the run pattern is not tried.
-      const skipTo = this.loneWordEnd(text, cap.index);
+      const skipTo = this.loneWordEnd(text, at);
       if (skipTo > 0) {
-        CAPITAL_RE.lastIndex = skipTo;
+        at = nextCapital(text, skipTo);
         continue;
       }
-      RUN_RE.lastIndex = cap.index;
+      RUN_RE.lastIndex = at;
       const m = RUN_RE.exec(text);
-      if (m === null) continue;
-      CAPITAL_RE.lastIndex = m.index + m[0].length;
+      if (m === null) {
+        at = nextCapital(text, at + (isHighSurrogate(text.charCodeAt(at)) ? 2 : 1));
+        continue;
+      }
+      at = nextCapital(text, m.index + m[0].length);
       this.run(text, m, out);
     }
   }
@@ -275,4 +275,33 @@ export class PersonDetector implements Detector {
     if (text[end - 1] === '.' && last.cls !== 'initial') end--;
     out.push({ entity: 'PERSON', start: first.start, end, score: Math.min(score, 0.95), reason, ...(contextScore === undefined ? {} : { contextScore }) });
   }
+}
+
+const UPPER_RE = /^\p{Lu}$/u;
+/** Uppercase-letter class of BMP code units, filled lazily: 0 unknown, 1 uppercase, 2 not. */
+const BMP_UPPER = new Uint8Array(65536);
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/** Index of the first uppercase letter (\p{Lu}) at or after `from`, or -1; astral letters are looked up whole. */
+function nextCapital(text: string, from: number): number {
+  const n = text.length;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      if (c >= 65 && c <= 90) return i;
+      continue;
+    }
+    if (isHighSurrogate(c) && i + 1 < n) {
+      if (UPPER_RE.test(text.slice(i, i + 2))) return i;
+      i++;
+      continue;
+    }
+    let k = BMP_UPPER[c]!;
+    if (k === 0) BMP_UPPER[c] = k = UPPER_RE.test(String.fromCharCode(c)) ? 1 : 2;
+    if (k === 1) return i;
+  }
+  return -1;
 }

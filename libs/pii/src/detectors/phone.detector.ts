@@ -26,11 +26,25 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+interface Verdict {
+  readonly valid: boolean;
+  readonly possible: boolean;
+  readonly region: string;
+}
+
+/** Verdicts kept per detector; the map is emptied when full (a hot number is back in it after one parse). */
+const VERDICT_CACHE_SIZE = 4096;
+
 export class PhoneDetector implements Detector {
   readonly name = 'phone';
   readonly entities = ['PHONE'] as const;
   readonly needsDigits = true;
   readonly minDigits = 7;
+  /**
+   * libphonenumber's verdict per phone-shaped body: a parse with full metadata costs microseconds per region, and
+   * the same numbers (a hotline, a customer's own number) recur across the records of a dataset.
+   */
+  private readonly verdicts = new Map<string, Verdict>();
 
   constructor(private readonly regions: readonly CountryCode[]) {}
 
@@ -105,7 +119,17 @@ export class PhoneDetector implements Detector {
     return { entity: 'PHONE', start, end, score, reason };
   }
 
-  private judge(body: string, international: boolean): { valid: boolean; possible: boolean; region: string } {
+  private judge(body: string, international: boolean): Verdict {
+    let verdict = this.verdicts.get(body);
+    if (verdict === undefined) {
+      verdict = this.parse(body, international);
+      if (this.verdicts.size >= VERDICT_CACHE_SIZE) this.verdicts.clear();
+      this.verdicts.set(body, verdict);
+    }
+    return verdict;
+  }
+
+  private parse(body: string, international: boolean): Verdict {
     let possibleRegion: string | undefined;
     if (international) {
       const intl = body.startsWith('00') ? '+' + body.slice(2) : body;

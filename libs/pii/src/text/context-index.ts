@@ -25,6 +25,8 @@ interface Phrase {
   verify?: RegExp;
 }
 
+const BLOOM_WORDS = 2048;
+
 /** Bits below this one name entities (PII_ENTITIES order); feature words use the ones above. */
 export const FEATURE_BITS_FROM = 1 << 20;
 
@@ -46,6 +48,11 @@ const LETTER_OR_DIGIT_RE = /[\p{L}\p{N}]/u;
 export class ContextIndex {
   /** Phrases by the hash of their first word (see `profile`). */
   private readonly byHash = new Map<number, Phrase[]>();
+  /**
+   * One bit per (hash mod 2^16) of every first word: most tokens of a text are no context word, and a bit test
+   * rejects them without the Map lookup.
+   */
+  private readonly bloom = new Int32Array(BLOOM_WORDS);
   private readonly minLen: number;
   private readonly maxLen: number;
 
@@ -79,6 +86,8 @@ export class ContextIndex {
     const add = (p: Phrase): void => {
       let h = 0;
       for (let i = 0; i < p.first.length; i++) h = (Math.imul(h, 31) + lowerUnit(p.first.charCodeAt(i))) | 0;
+      const slot = (h >>> 5) & (BLOOM_WORDS - 1);
+      this.bloom[slot] = this.bloom[slot]! | (1 << (h & 31));
       const list = this.byHash.get(h);
       if (list) list.push(p);
       else this.byHash.set(h, [p]);
@@ -130,6 +139,7 @@ export class ContextIndex {
       }
       const len = i - start;
       if (len < this.minLen || len > this.maxLen) continue;
+      if ((this.bloom[(h >>> 5) & (BLOOM_WORDS - 1)]! & (1 << (h & 31))) === 0) continue;
       const phrases = this.byHash.get(h);
       if (phrases === undefined) continue;
       for (const p of phrases) {
