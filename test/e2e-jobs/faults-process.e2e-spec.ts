@@ -1,0 +1,185 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticTicketExamples } from '@confide/training';
+import pg from 'pg';
+import { cliEnv, fetchToken } from '../../apps/cli/src/cli-context.js';
+import { loadOrCreateIdentity, NodeApiClient } from '../../apps/node-agent/src/index.js';
+import { createPostgresTarget } from '../support/databases.js';
+import { Gateway, requireFreshDist, startApp, startNodeProcess, type Proc } from '../support/processes.js';
+import { freePort } from '../support/server.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+
+/**
+ * Process-level faults on a split deployment: the enterprise, attestation and scheduler apps and the node agents
+ * (`confide node run`) are separate OS processes started from dist, on one real Postgres, talking real HTTP through
+ * a path-routing gateway. Faults are `kill -9` of a whole process: nothing in it gets to say goodbye.
+ */
+describe('process faults: kill -9 of a node agent and of the scheduler (Postgres, separate processes)', () => {
+  const procs: Proc[] = [];
+  let db: pg.Pool;
+  let dropDb: () => Promise<void>;
+  let dataDir: string;
+  let gateway: Gateway;
+  let appEnv: Record<string, string>;
+  let schedulerPort: number;
+  let scheduler: Proc;
+  let enterprise: Proc;
+  let attestation: Proc;
+  let token: string;
+  let datasetId: string;
+  const nodeDirs = new Map<string, string>();
+  /** Processes that must stay up: any of them exiting fails the wait at once, with its output. */
+  const mustRun = new Set<Proc>();
+
+  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${gateway.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // non-JSON body
+    }
+    return { status: res.status, body: parsed };
+  };
+  const getJob = async (id: string) => (await api('GET', `/v1/fine_tuning/jobs/${id}`)).body;
+  /** The job's story (events, error) and the processes' last lines, for a failure message. */
+  const explain = async (id: string): Promise<string> => {
+    const j = await getJob(id);
+    const ev = (await api('GET', `/v1/fine_tuning/jobs/${id}/events?limit=100`)).body.data as Array<{ message: string; data: unknown }>;
+    return `job ${id}: ${j.status}/${j.phase} error=${JSON.stringify(j.error)}\n${ev.reverse().map((e) => `  ${e.message} ${JSON.stringify(e.data)}`).join('\n')}\n${procs.filter((p) => p.name.startsWith('node')).map((p) => p.tail(20)).join('\n')}`;
+  };
+  const track = (...ps: Proc[]): void => {
+    for (const p of ps) {
+      procs.push(p);
+      mustRun.add(p);
+    }
+  };
+  const kill9 = async (p: Proc): Promise<void> => {
+    mustRun.delete(p);
+    await p.kill9();
+    expect(await p.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  };
+  const waitFor = async <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await f();
+      if (ok(v)) return v;
+      const died = [...mustRun].filter((p) => !p.running);
+      if (died.length) throw new Error(`${what}: ${died.map((p) => p.name).join(', ')} exited unexpectedly\n${died.map((p) => p.tail()).join('\n')}`);
+      if (Date.now() > end) throw new Error(`${what}: timed out; last ${JSON.stringify(v).slice(0, 500)}\n${procs.map((p) => p.tail(15)).join('\n')}`);
+      await sleep(150);
+    }
+  };
+  /** Audit actions on a job, integrated or still queued. */
+  const auditedActions = async (jobId: string): Promise<string[]> =>
+    (await db.query(`SELECT action FROM audit.pending WHERE payload LIKE $1 UNION ALL SELECT action FROM audit.entries WHERE canonical LIKE $1`, [`%${jobId}%`])).rows.map((r) => r.action as string);
+  const schedulerEnv = () => ({
+    ...appEnv,
+    OIDC_ISSUER: `${gateway.url}/oidc`,
+    SCHEDULER_LEASE_TTL_S: '4',
+    SCHEDULER_NODE_TTL_S: '4',
+    SCHEDULER_HEARTBEAT_INTERVAL_S: '1',
+    SCHEDULER_PLACEMENT_INTERVAL_MS: '100',
+    SCHEDULER_SWEEP_INTERVAL_MS: '200',
+  });
+  const startNode = async (name: string, price: number): Promise<{ proc: Proc; id: string }> => {
+    const dir = mkdtempSync(join(tmpdir(), `confide-node-${name}-`));
+    nodeDirs.set(name, dir);
+    const proc = startNodeProcess(name, ['--tee', 'simulated', '--price', String(price), '--state-dir', dir], { CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir });
+    track(proc);
+    const rows = await waitFor(`node ${name} registers`, () => db.query(`SELECT id FROM scheduler.nodes WHERE name = $1`, [name]).then((r) => r.rows), (r) => r.length === 1 || !proc.running, 30_000);
+    if (!proc.running) throw new Error(`node ${name} exited\n${proc.tail()}`);
+    return { proc, id: rows[0].id as string };
+  };
+
+  beforeAll(async () => {
+    requireFreshDist();
+    const t = await createPostgresTarget();
+    dropDb = t.drop;
+    if (t.target.kind !== 'postgres') throw new Error('postgres target expected');
+    db = new pg.Pool({ connectionString: t.target.url, max: 3 });
+    dataDir = mkdtempSync(join(tmpdir(), 'confide-faults-'));
+    const [gw, ep, ap] = [await freePort(), await freePort(), await freePort()];
+    schedulerPort = await freePort();
+    gateway = await Gateway.start(gw, [{ prefix: '/scheduler/', port: schedulerPort }, { prefix: '/attestation/', port: ap }], ep);
+    // One public origin (DPoP proofs name it), one database, one data dir (dev PKI, KEK, dev credentials).
+    appEnv = { CONFIDE_DATA_DIR: dataDir, DATABASE_URL: t.target.url, DATABASE_POOL_SIZE: '5', PUBLIC_URL: gateway.url, LOG_LEVEL: 'info' };
+    // The enterprise app first: it migrates the database and hosts the development issuer the others trust.
+    enterprise = await startApp('enterprise', ep, appEnv);
+    track(enterprise);
+    [attestation, scheduler] = await Promise.all([startApp('attestation', ap, { ...appEnv, OIDC_ISSUER: `${gateway.url}/oidc` }), startApp('scheduler', schedulerPort, schedulerEnv())]);
+    track(attestation, scheduler);
+    token = (await fetchToken(cliEnv({ CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir }))).access_token;
+
+    const lines = syntheticTicketExamples(1200, 5).map((e) => JSON.stringify({ messages: [{ role: 'user', content: e.text }, { role: 'assistant', content: e.label }] }));
+    const up = await fetch(`${gateway.url}/v1/datasets?protection=tee&filename=tickets.jsonl`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jsonl' }, body: lines.join('\n') });
+    const d = (await up.json()) as { id: string; status: string };
+    expect(d.status).toBe('ready');
+    datasetId = d.id;
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop(5000)));
+    await gateway?.close();
+    await db?.end();
+    await dropDb?.();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const d of nodeDirs.values()) rmSync(d, { recursive: true, force: true });
+  }, 60_000);
+
+  it('kill -9 of a node process mid-job: its lease expires by the database clock, the job finishes on another node once, the dead node is fenced', async () => {
+    const a = await startNode('snp-a', 1);
+    const b = await startNode('snp-b', 2);
+    const created = await api('POST', '/v1/fine_tuning/jobs', { training_file: datasetId, trainer: 'text-classifier', hyperparameters: { n_epochs: 30, batch_size: 8 }, seed: 9 });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const running = await waitFor('job trains on the cheaper node', () => getJob(id), (j) => j.phase === 'training' || TERMINAL.includes(j.status), 60_000);
+    if (running.phase !== 'training') throw new Error(await explain(id));
+    expect(running).toMatchObject({ status: 'running', phase: 'training', current_attempt: { node_id: a.id, lease_epoch: 1 } });
+    const [before] = (await db.query(`SELECT id, expires_at > now() AS live FROM scheduler.leases WHERE job_id = $1`, [id])).rows;
+    expect(before.live).toBe(true);
+
+    await kill9(a.proc);
+
+    const done = await waitFor('job finishes elsewhere', () => getJob(id), (j) => TERMINAL.includes(j.status), 90_000);
+    if (done.status !== 'succeeded') throw new Error(await explain(id));
+    expect(done).toMatchObject({ status: 'succeeded', retries: { infra_used: 1, user_used: 0 } });
+    const leases = (await db.query(`SELECT id, node_id, epoch, state, end_reason FROM scheduler.leases WHERE job_id = $1 ORDER BY epoch`, [id])).rows;
+    expect(leases.map((l) => [l.node_id, l.epoch, l.state])).toEqual([
+      [a.id, 1, 'expired'],
+      [b.id, 2, 'completed'],
+    ]);
+    // Exactly one completion: one completed lease, one audited attempt_succeeded transition.
+    expect(await auditedActions(id)).toEqual(expect.arrayContaining(['job.lease_granted', 'job.lease_expired', 'job.attempt_succeeded']));
+    expect((await auditedActions(id)).filter((a) => a === 'job.attempt_succeeded')).toHaveLength(1);
+
+    // The dead node's identity key is where `node run --state-dir` keeps it, owner-only; it was never printed.
+    const keyPath = join(nodeDirs.get('snp-a')!, 'node-identity.jwk');
+    expect(statSync(keyPath).mode & 0o777).toBe(0o600);
+    const d = (JSON.parse(readFileSync(keyPath, 'utf8')) as { d: string }).d;
+    for (const p of procs) expect({ proc: p.name, leaked: p.lines.some((l) => l.includes(d)) }).toEqual({ proc: p.name, leaked: false });
+
+    // Its late heartbeat renews nothing and answers abandon; its late events and completion at epoch 1 are fenced.
+    const ghost = new NodeApiClient(gateway.url, () => Promise.resolve(token), await loadOrCreateIdentity(keyPath));
+    const hb = await ghost.json<any>('POST', `/scheduler/v1/nodes/${a.id}/heartbeat`, { leases: [{ id: leases[0].id, epoch: 1, phase: 'training' }] });
+    expect(hb.leases).toEqual([expect.objectContaining({ id: leases[0].id, directive: 'abandon' })]);
+    await expect(ghost.json('POST', `/scheduler/v1/nodes/${a.id}/leases/${leases[0].id}/events`, { epoch: 1, events: [{ level: 'info', type: 'message', message: 'late', data: {} }] })).rejects.toMatchObject({ status: 409, code: 'lease_fenced' });
+    await expect(ghost.json('POST', `/scheduler/v1/nodes/${a.id}/leases/${leases[0].id}/complete`, { epoch: 1, outcome: 'succeeded', result: { trained_tokens: 1 } })).rejects.toMatchObject({ status: 409, code: 'lease_fenced' });
+    // Nor can it pass off the new epoch as its own.
+    await expect(ghost.json('POST', `/scheduler/v1/nodes/${a.id}/leases/${leases[1].id}/complete`, { epoch: 2, outcome: 'succeeded' })).rejects.toMatchObject({ status: 404 });
+    const after = await getJob(id);
+    expect(after).toMatchObject({ status: 'succeeded', trained_tokens: done.trained_tokens });
+    expect((await db.query(`SELECT count(*)::int AS n FROM scheduler.leases WHERE job_id = $1 AND state = 'completed'`, [id])).rows[0].n).toBe(1);
+    mustRun.delete(b.proc);
+    await b.proc.stop();
+  }, 180_000);
+});
