@@ -8,7 +8,7 @@ import pg from 'pg';
 import { cliEnv, fetchToken } from '../../apps/cli/src/cli-context.js';
 import { evidenceToAttestWire, loadOrCreateIdentity, NodeApiClient } from '../../apps/node-agent/src/index.js';
 import { createPostgresTarget } from '../support/databases.js';
-import { Gateway, requireFreshDist, startApp, startNodeProcess, type Proc } from '../support/processes.js';
+import { Gateway, requireFreshDist, startApp, startNodeProcess, stopAllProcesses, type Proc } from '../support/processes.js';
 import { freePort } from '../support/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,7 +30,16 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   let scheduler: Proc;
   let enterprise: Proc;
   let attestation: Proc;
-  let token: string;
+  let token = '';
+  let tokenAt = 0;
+  /** The operator's access token from the dev issuer (via the gateway), fetched again well before it expires. */
+  const freshToken = async (): Promise<string> => {
+    if (Date.now() - tokenAt > 60_000) {
+      await freshToken();
+      tokenAt = Date.now();
+    }
+    return token;
+  };
   let datasetId: string;
   const nodeDirs = new Map<string, string>();
   /** Processes that must stay up: any of them exiting fails the wait at once, with its output. */
@@ -39,7 +48,7 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${gateway.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { authorization: `Bearer ${await freshToken()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(30_000),
     });
@@ -122,17 +131,17 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
     track(enterprise);
     [attestation, scheduler] = await Promise.all([startApp('attestation', ap, { ...appEnv, OIDC_ISSUER: `${gateway.url}/oidc` }), startApp('scheduler', schedulerPort, schedulerEnv())]);
     track(attestation, scheduler);
-    token = (await fetchToken(cliEnv({ CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir }))).access_token;
+    await freshToken();
 
     const lines = syntheticTicketExamples(1200, 5).map((e) => JSON.stringify({ messages: [{ role: 'user', content: e.text }, { role: 'assistant', content: e.label }] }));
-    const up = await fetch(`${gateway.url}/v1/datasets?protection=tee&filename=tickets.jsonl`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jsonl' }, body: lines.join('\n') });
+    const up = await fetch(`${gateway.url}/v1/datasets?protection=tee&filename=tickets.jsonl`, { method: 'POST', headers: { authorization: `Bearer ${await freshToken()}`, 'content-type': 'application/jsonl' }, body: lines.join('\n') });
     const d = (await up.json()) as { id: string; status: string };
     expect(d.status).toBe('ready');
     datasetId = d.id;
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop(5000)));
+    await stopAllProcesses();
     await gateway?.close();
     await db?.end();
     await dropDb?.();
@@ -176,7 +185,7 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
     for (const p of procs) expect({ proc: p.name, leaked: p.lines.some((l) => l.includes(d)) }).toEqual({ proc: p.name, leaked: false });
 
     // Its late heartbeat renews nothing and answers abandon; its late events and completion at epoch 1 are fenced.
-    const ghost = new NodeApiClient(gateway.url, () => Promise.resolve(token), await loadOrCreateIdentity(keyPath));
+    const ghost = new NodeApiClient(gateway.url, freshToken, await loadOrCreateIdentity(keyPath));
     const hb = await ghost.json<any>('POST', `/scheduler/v1/nodes/${a.id}/heartbeat`, { leases: [{ id: leases[0].id, epoch: 1, phase: 'training' }] });
     expect(hb.leases).toEqual([expect.objectContaining({ id: leases[0].id, directive: 'abandon' })]);
     await expect(ghost.json('POST', `/scheduler/v1/nodes/${a.id}/leases/${leases[0].id}/events`, { epoch: 1, events: [{ level: 'info', type: 'message', message: 'late', data: {} }] })).rejects.toMatchObject({ status: 409, code: 'lease_fenced' });

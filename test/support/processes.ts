@@ -38,6 +38,11 @@ process.once('exit', () => {
   for (const p of live) p.signal('SIGKILL');
 });
 
+/** Stops every child still running (SIGTERM, then SIGKILL after `ms`), including ones a failed start never handed back. */
+export async function stopAllProcesses(ms = 5000): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop(ms)));
+}
+
 /** One child process (group leader) with its output kept line by line. */
 export class Proc {
   readonly lines: string[] = [];
