@@ -35,7 +35,7 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   /** The operator's access token from the dev issuer (via the gateway), fetched again well before it expires. */
   const freshToken = async (): Promise<string> => {
     if (Date.now() - tokenAt > 60_000) {
-      await freshToken();
+      token = (await fetchToken(cliEnv({ CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir }))).access_token;
       tokenAt = Date.now();
     }
     return token;
