@@ -17,7 +17,7 @@ import { SweeperService } from './sweeper/sweeper.service.js';
 @Module({
   controllers: [NodesController, LeasesController],
   providers: [
-    { provide: SchedulerSettings, useValue: new SchedulerSettings() },
+    { provide: SchedulerSettings, inject: [APP_CONFIG], useFactory: (config: AppConfig) => SchedulerSettings.fromConfig(config.scheduler) },
     {
       provide: NODE_EVIDENCE_VERIFIER,
       inject: [APP_CONFIG],

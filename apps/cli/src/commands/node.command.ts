@@ -58,10 +58,14 @@ export function registerNode(program: Command): void {
         log: (msg, data) => process.stdout.write(`${JSON.stringify({ msg, ...data })}\n`),
       });
       await agent.start();
+      // The agent's own timers are unref'd (it also runs inside other processes, e.g. the embedded server), so this
+      // timer is what keeps `node run` alive until it is told to stop; without it the process exits after one beat.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      clearInterval(keepAlive);
       await agent.stop();
     });
 }

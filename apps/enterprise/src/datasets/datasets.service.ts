@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { auditActor, AuditLog } from '@confide/audit';
 import type { CreateDatasetQuery, DatasetDto, DatasetListDto, DatasetListQuery, DatasetPiiDto, ValidationReportDto } from '@confide/contracts';
 import {
@@ -49,8 +49,9 @@ export class DatasetsService {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(DATASET_STORAGE) private readonly storage: DatasetStorage,
-    // The key broker's registry (all-in-one and attestation deployments); a standalone enterprise app has none.
-    @Optional() @Inject(DATASET_KEY_REGISTRY) private readonly keyRegistry?: DatasetKeyRegistry,
+    // The key broker's registry (DatasetKeyRegistryModule, imported by DatasetsModule): required, so a deployment
+    // whose enterprise app runs on its own still registers every TEE dataset's seal key.
+    @Inject(DATASET_KEY_REGISTRY) private readonly keyRegistry: DatasetKeyRegistry,
   ) {
     this.repo = new DatasetRepository(ds);
   }
@@ -179,7 +180,7 @@ export class DatasetsService {
             canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
           });
           // Same transaction: the dataset is ready exactly when its seal key is releasable to attested enclaves.
-          if (q.protection === 'tee' && this.keyRegistry) {
+          if (q.protection === 'tee') {
             await this.keyRegistry.registerSealKey(em, { tenantId: p.tenantId, datasetId: id, wrappedDek: wrappedDekToString(seal.wrapped), datasetPolicy: policyName, createdBy: p.subject });
           }
           await this.audit.append(em, {

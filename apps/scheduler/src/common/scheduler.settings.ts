@@ -1,6 +1,9 @@
+import type { AppConfig } from '@confide/platform';
+
 /**
  * Timing of the scheduler. Lease and node liveness are decided by the database clock; these are only durations.
- * Tests shorten them through the provider (there is no environment switch: production uses the defaults).
+ * Deployments set them through the environment (SCHEDULER_* in AppConfig); in-process tests may also change them on
+ * the provider.
  */
 export class SchedulerSettings {
   leaseTtlSeconds = 60;
@@ -13,4 +16,14 @@ export class SchedulerSettings {
   unplaceableRetryMs = 2000;
   /** Background loops on/off (the bench and some tests drive placement themselves). */
   loops = true;
+
+  static fromConfig(c: AppConfig['scheduler']): SchedulerSettings {
+    return Object.assign(new SchedulerSettings(), {
+      leaseTtlSeconds: c.leaseTtlSeconds,
+      nodeTtlSeconds: c.nodeTtlSeconds,
+      heartbeatIntervalSeconds: c.heartbeatIntervalSeconds,
+      placementIntervalMs: c.placementIntervalMs,
+      sweepIntervalMs: c.sweepIntervalMs,
+    });
+  }
 }

@@ -40,4 +40,12 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATABASE_URL: 'postgresql://svc:s3cret@db:5432/c' });
     expect(JSON.stringify(describeConfig(c))).not.toContain('s3cret');
   });
+
+  it('reads the scheduler timing and refuses a TTL shorter than two heartbeats', () => {
+    expect(loadConfig({}).scheduler).toEqual({ leaseTtlSeconds: 60, nodeTtlSeconds: 45, heartbeatIntervalSeconds: 15, placementIntervalMs: 250, sweepIntervalMs: 1000 });
+    const c = loadConfig({ SCHEDULER_LEASE_TTL_S: '4', SCHEDULER_NODE_TTL_S: '3', SCHEDULER_HEARTBEAT_INTERVAL_S: '1', SCHEDULER_SWEEP_INTERVAL_MS: '100', SCHEDULER_PLACEMENT_INTERVAL_MS: '50' });
+    expect(c.scheduler).toEqual({ leaseTtlSeconds: 4, nodeTtlSeconds: 3, heartbeatIntervalSeconds: 1, placementIntervalMs: 50, sweepIntervalMs: 100 });
+    expect(() => loadConfig({ SCHEDULER_LEASE_TTL_S: '10', SCHEDULER_HEARTBEAT_INTERVAL_S: '6' })).toThrow(/SCHEDULER_LEASE_TTL_S: must be at least twice SCHEDULER_HEARTBEAT_INTERVAL_S \(6\)/);
+    expect(() => loadConfig({ SCHEDULER_SWEEP_INTERVAL_MS: 'soon' })).toThrow(/SCHEDULER_SWEEP_INTERVAL_MS/);
+  });
 });

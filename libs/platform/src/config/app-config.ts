@@ -42,11 +42,24 @@ const EnvSchema = z
     OIDC_CLIENT_SECRET: z.string().min(1).optional(),
     CONFIDE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(1024 ** 4).default(4 * 1024 ** 3),
     AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    // Scheduler timing. Lease and node liveness are decided by the database clock; these are only durations.
+    SCHEDULER_LEASE_TTL_S: z.coerce.number().int().min(2).max(86_400).default(60),
+    SCHEDULER_NODE_TTL_S: z.coerce.number().int().min(2).max(86_400).default(45),
+    SCHEDULER_HEARTBEAT_INTERVAL_S: z.coerce.number().int().min(1).max(3600).default(15),
+    SCHEDULER_PLACEMENT_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(250),
+    SCHEDULER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   })
   .superRefine((env, ctx) => {
     if (env.CONFIDE_MODE === 'production') {
       if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required in production mode' });
       if (!env.OIDC_ISSUER) ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'required in production mode (the company IdP)' });
+    }
+    // A node renews its leases and its own liveness once per heartbeat: a TTL shorter than two heartbeats would let
+    // healthy leases expire between beats.
+    for (const ttl of ['SCHEDULER_LEASE_TTL_S', 'SCHEDULER_NODE_TTL_S'] as const) {
+      if (env[ttl] < 2 * env.SCHEDULER_HEARTBEAT_INTERVAL_S) {
+        ctx.addIssue({ code: 'custom', path: [ttl], message: `must be at least twice SCHEDULER_HEARTBEAT_INTERVAL_S (${env.SCHEDULER_HEARTBEAT_INTERVAL_S})` });
+      }
     }
   });
 
@@ -76,6 +89,13 @@ export interface AppConfig {
   };
   readonly audit: { readonly checkpointIntervalMs: number };
   readonly datasets: { readonly maxUploadBytes: number };
+  readonly scheduler: {
+    readonly leaseTtlSeconds: number;
+    readonly nodeTtlSeconds: number;
+    readonly heartbeatIntervalSeconds: number;
+    readonly placementIntervalMs: number;
+    readonly sweepIntervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     audit: { checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL_MS },
     datasets: { maxUploadBytes: e.CONFIDE_MAX_UPLOAD_BYTES },
+    scheduler: {
+      leaseTtlSeconds: e.SCHEDULER_LEASE_TTL_S,
+      nodeTtlSeconds: e.SCHEDULER_NODE_TTL_S,
+      heartbeatIntervalSeconds: e.SCHEDULER_HEARTBEAT_INTERVAL_S,
+      placementIntervalMs: e.SCHEDULER_PLACEMENT_INTERVAL_MS,
+      sweepIntervalMs: e.SCHEDULER_SWEEP_INTERVAL_MS,
+    },
   };
   return deepFreeze(config);
 }
