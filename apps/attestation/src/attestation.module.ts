@@ -3,7 +3,7 @@ import { AttestationController } from './attest/attestation.controller.js';
 import { AttestationService } from './attest/attestation.service.js';
 import { ATTESTATION_PROVIDERS } from './infrastructure/attestation.providers.js';
 import { KeyBrokerController } from './key-broker/key-broker.controller.js';
-import { DatasetKeyRegistryModule } from './key-broker/dataset-key.registry.js';
+import { DatasetKeyRegistryModule } from '@confide/platform';
 import { KeyBrokerService } from './key-broker/key-broker.service.js';
 import { AttestationReportController } from './reports/attestation-report.controller.js';
 import { AttestationReportService } from './reports/attestation-report.service.js';

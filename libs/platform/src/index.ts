@@ -7,3 +7,4 @@ export * from './http/zod-validation.pipe.js';
 export * from './logging/logger.js';
 export * from './server/server.js';
 export * from './server/run-app.js';
+export * from './core/dataset-key.registry.js';

@@ -1,11 +1,10 @@
 import { Keyring } from '@confide/envelope';
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@confide/platform';
+import { APP_CONFIG, DatasetKeyRegistryModule, type AppConfig } from '@confide/platform';
 import { createDatasetStorage, DATASET_STORAGE } from './dataset-storage.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { FheModule } from '../fhe/fhe.module.js';
-import { DatasetKeyRegistryModule } from '../../../attestation/src/key-broker/dataset-key.registry.js';
 
 /** Datasets: streaming upload, validation, PII scan, protection and sealed storage (DESIGN §5.1–5.2). */
 @Module({

@@ -5,7 +5,7 @@ import type { ReleasePolicyDto } from '@confide/contracts';
 import { wrappedDekFromString } from '@confide/envelope';
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry, type SealKeyRegistration } from '@confide/keybroker';
 import { KeyBrokerRepository } from '@confide/persistence';
-import { APP_CONFIG, type AppConfig } from '@confide/platform';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** Appraisal policies of attestation/policies a dataset policy name may pin by naming one of them. */
@@ -69,7 +69,10 @@ export class BrokerDatasetKeyRegistry implements DatasetKeyRegistry {
   }
 }
 
-/** Global so the datasets module can inject the registry without importing the attestation app's module. */
+/**
+ * The key broker's dataset-key registry, shared by the attestation app (which releases the keys) and the enterprise
+ * app (which registers a TEE dataset's seal key in the transaction that makes it ready). Global so either can inject it.
+ */
 @Global()
 @Module({
   providers: [{ provide: DATASET_KEY_REGISTRY, useClass: BrokerDatasetKeyRegistry }],
