@@ -60,7 +60,7 @@ export class FheRepository {
     await em.createQueryBuilder().insert().into(FheJobEntity).values(row as QueryDeepPartialEntity<FheJobEntity>).orIgnore().execute();
   }
 
-  async updateJob(em: EntityManager, jobId: string, patch: Partial<Pick<FheJobRecord, 'completedIterations' | 'leaseEpoch' | 'weights' | 'state' | 'holdoutAccuracy' | 'baselineAccuracy'>>): Promise<void> {
+  async updateJob(em: EntityManager, jobId: string, patch: Partial<Pick<FheJobRecord, 'completedIterations' | 'leaseEpoch' | 'weights' | 'state' | 'holdoutAccuracy' | 'baselineAccuracy' | 'outputSha256' | 'replaySalt'>>): Promise<void> {
     await em.getRepository(FheJobEntity).update({ jobId }, { ...patch, updatedAt: new Date() });
   }
 }
