@@ -5,3 +5,5 @@ export { loadOrCreateIdentity, type NodeIdentity } from './identity-key.js';
 export { type EvidenceProvider, NoTeeEvidenceProvider, evidenceToAttestWire } from './evidence/evidence-provider.js';
 export { SimulatedEvidenceProvider } from './evidence/simulated.evidence-provider.js';
 export { ConfigfsTsmEvidenceProvider, CONFIGFS_TSM_REPORT } from './evidence/configfs-tsm.evidence-provider.js';
+export { agentTrainers, type AgentTrainers } from './runners/trainer-registry.js';
+export { FheReplayWorker } from './runners/fhe-replay.worker.js';

@@ -6,6 +6,8 @@ import type { EvidenceProvider } from './evidence/evidence-provider.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity-key.js';
 import { LeaseRunner } from './lease-runner.js';
 import { NodeApiClient, NodeApiError } from './node-api.client.js';
+import { FheReplayWorker } from './runners/fhe-replay.worker.js';
+import { agentTrainers, type AgentTrainers } from './runners/trainer-registry.js';
 
 export interface NodeAgentOptions {
   /** Base URL of the confide services (the scheduler, the attestation service and the enterprise API). */
@@ -24,6 +26,10 @@ export interface NodeAgentOptions {
   /** Heartbeat period; default: what the scheduler asks for. */
   readonly heartbeatMs?: number;
   readonly hashingDimension?: number;
+  /** Trainers by job `trainer` name, replacing the real defaults (runners/trainer-registry.ts). */
+  readonly trainers?: Partial<AgentTrainers>;
+  /** Take part in sampled replay of other nodes' FHE iterations when idle (default: yes, on nodes without a TEE). */
+  readonly replays?: boolean;
   readonly log?: (msg: string, data?: Record<string, string | number | boolean>) => void;
 }
 
@@ -37,11 +43,16 @@ export class NodeAgent {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private beating = false;
+  private readonly trainers: AgentTrainers;
+  private readonly replayWorker: FheReplayWorker | null;
   private constructor(
     private readonly o: NodeAgentOptions,
     readonly identity: NodeIdentity,
     private readonly api: NodeApiClient,
-  ) {}
+  ) {
+    this.trainers = agentTrainers(o.trainers);
+    this.replayWorker = (o.replays ?? o.evidence.teeType === 'none') ? new FheReplayWorker(() => this.nodeId, api, this.trainers['fhe-logreg'], (m, d) => this.log(m, d)) : null;
+  }
 
   static async create(o: NodeAgentOptions): Promise<NodeAgent> {
     const identity = await loadOrCreateIdentity(join(o.stateDir, 'node-identity.jwk'));
@@ -96,7 +107,7 @@ export class NodeAgent {
         const running = this.runners.get(l.id);
         if (l.directive === 'start' && !running) {
           this.log('lease started', { lease: l.id, epoch: l.epoch });
-          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}) }));
+          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), trainers: this.trainers, ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}) }));
         } else if (l.directive === 'cancel' && running) {
           running.stop('cancel');
         } else if (l.directive === 'cancel' && !running) {
@@ -106,6 +117,8 @@ export class NodeAgent {
           running.stop('abandon');
         }
       }
+      // Spare capacity goes to replaying other nodes' sampled FHE iterations.
+      if (this.replayWorker && this.runners.size < (this.o.maxConcurrentLeases ?? 1)) this.replayWorker.poll();
       return res;
     } catch (e) {
       this.log('heartbeat failed', { status: e instanceof NodeApiError ? e.status : 0 });
@@ -122,7 +135,7 @@ export class NodeAgent {
   /** Graceful stop: running leases are abandoned (the scheduler re-queues them when their leases expire). */
   async stop(): Promise<void> {
     this.halt();
-    await Promise.race([Promise.allSettled([...this.runners.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await Promise.race([Promise.allSettled([...this.runners.values()].map((r) => r.done).concat(this.replayWorker ? [this.replayWorker.stop()] : [])), new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 
   /**
@@ -133,6 +146,7 @@ export class NodeAgent {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const r of this.runners.values()) r.stop('shutdown');
+    void this.replayWorker?.stop();
   }
 
   get activeLeases(): string[] {
