@@ -5,7 +5,7 @@ import { AuditLog } from '@confide/audit';
 import type { FheReplayResult, FheReplayResultRequest, FheReplayTask } from '@confide/contracts';
 import { JobError, SchedulerError, type Principal } from '@confide/domain';
 import type { LogRegLayout } from '@confide/fhe';
-import { FheReplayRepository, FheRepository, JobRepository, SchedulerRepository, type FheJobRecord, type FheJobTarget, type FheReplayRecord } from '@confide/persistence';
+import { FheReplayRepository, FheRepository, JobRepository, SchedulerRepository, type FheJobRecord, type JobRecord, type FheJobTarget, type FheReplayRecord } from '@confide/persistence';
 import type { FastifyRequest } from 'fastify';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
@@ -106,20 +106,23 @@ export class FheReplayService {
 
   /** The replay node's output digest: compared with the original's; the verdict is an event and an audit entry. */
   async submit(req: FastifyRequest, p: Principal, replayId: string, body: FheReplayResultRequest): Promise<FheReplayResult> {
-    await this.held(req, p, replayId, body.node_id);
+    const held = await this.held(req, p, replayId, body.node_id);
     await this.ds.transaction(async (em) => {
+      // The job row first: verdicts of one job are serialised (one reputation cut per run, below).
+      const job = await this.jobs.lock(em, held.jobId);
       const replay = await this.replays.lock(em, replayId);
       if (!replay || replay.state !== 'claimed' || replay.replayNodeId !== body.node_id) throw new SchedulerError('replay_not_claimed', 'This replay is not claimed by this node.');
       const verdict = compareReplay(replay.outputSha256, body.output_sha256);
       await this.replays.resolve(em, replay.id, verdict.verdict, body.output_sha256);
-      if (verdict.verdict === 'mismatch') await this.scheduler.recordOutcome(em, replay.originalNodeId, 'verification_failed');
-      await this.record(em, replay, verdict.verdict, body.output_sha256, p);
+      // One cut per run and node, however many of its sampled steps disagree (the run is discarded as a whole).
+      const alreadyCut = verdict.verdict === 'mismatch' && (await this.replays.ofJob(replay.jobId, em)).some((r) => r.id !== replay.id && r.state === 'mismatch' && r.originalNodeId === replay.originalNodeId);
+      if (verdict.verdict === 'mismatch' && !alreadyCut) await this.scheduler.recordOutcome(em, replay.originalNodeId, 'verification_failed');
+      await this.record(em, job, replay, verdict.verdict, body.output_sha256, p);
     });
     return { object: 'fhe.replay.result', id: replayId, recorded: true };
   }
 
-  private async record(em: EntityManager, replay: FheReplayRecord, verdict: 'match' | 'mismatch', replaySha256: string, p: Principal): Promise<void> {
-    const job = await this.jobs.lock(em, replay.jobId);
+  private async record(em: EntityManager, job: JobRecord | null, replay: FheReplayRecord, verdict: 'match' | 'mismatch', replaySha256: string, p: Principal): Promise<void> {
     const data = { iteration: replay.iteration, lease_epoch: replay.leaseEpoch, original_node_id: replay.originalNodeId, replay_node_id: replay.replayNodeId, verdict, output_sha256: replay.outputSha256, replay_sha256: replaySha256 };
     if (job) {
       await this.jobs.appendEvent(em, job, {
