@@ -67,7 +67,13 @@ export class FheJobsService implements OnModuleDestroy {
       });
       await this.audit.append(em, { tenantId: target.tenantId, actor: { type: 'node', id: p.subject }, action: 'fhe.job.start', resource: { type: 'job', id: jobId }, outcome: 'success', details: { lease_epoch: leaseEpoch, dataset_id: target.trainingFile } });
     });
-    const job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    let job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    if (job.state !== 'running' && job.leaseEpoch !== leaseEpoch) {
+      // Finished under an earlier lease that never delivered (the job would be verifying or done otherwise): the
+      // owner keeps no copy of that node's final ciphertext, so this lease computes the run again from zero.
+      await this.ds.transaction((em) => this.replays.resetRun(em, jobId, layout.features + 1));
+      job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    }
     if (job.state !== 'running') throw new SchedulerError('transition_refused', 'the FHE job has finished');
     const owner = await this.session(target, dataset);
     const weights = owner.encryptWeights(layout, job.weights);

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '@confide/audit';
@@ -72,6 +72,11 @@ export class FheReplayService {
       id: randomUUID(), jobId: target.id, tenantId: target.tenantId, datasetId: target.trainingFile, leaseEpoch: epoch, iteration, learningRate: job.learningRate,
       originalNodeId: lease.nodeId, inputBlobKey, outputSha256, state: 'pending', replayNodeId: null, claimedUntil: null, replaySha256: null, createdAt: new Date(), resolvedAt: null,
     });
+  }
+
+  /** Starts the job's run over (new sampling key, zero weights); its replays become history. */
+  resetRun(em: EntityManager, jobId: string, weightCount: number): Promise<void> {
+    return this.replays.resetRun(em, jobId, randomBytes(32), new Array<number>(weightCount).fill(0));
   }
 
   /** One open replay for the calling node (never its own work), or null when there is none. */

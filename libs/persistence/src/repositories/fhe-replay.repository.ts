@@ -29,7 +29,8 @@ export class FheReplayRepository {
     const rows = rowsOf(await em.query(
       `SELECT id FROM enterprise.fhe_replays
        WHERE (state = 'pending' OR (state = 'claimed' AND claimed_until <= now())) AND original_node_id <> $1
-       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+         AND EXISTS (SELECT 1 FROM enterprise.fine_tuning_jobs j WHERE j.id = fhe_replays.job_id AND j.status NOT IN ('cancelled', 'failed'))
+       ORDER BY created_at LIMIT 1 FOR UPDATE OF fhe_replays SKIP LOCKED`,
       [nodeId],
     )) as Array<{ id: string }>;
     const id = rows[0]?.id;
