@@ -44,10 +44,11 @@ export function registerDatasets(program: Command): void {
       const token = (await fetchToken(env)).access_token;
       const progress = progressBar(size);
       const body = Readable.toWeb(createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(progress)) as ReadableStream<Uint8Array>;
+      // FHE uploads do not take an Idempotency-Key yet (the server says so): only send one the user asked for.
       const key = o.idempotencyKey ?? `cli-${Buffer.from(`${basename(file)}:${size}:${statSync(file).mtimeMs}`).toString('base64url').slice(0, 100)}`;
       const res = await fetch(`${env.url}/v1/datasets?${query}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': csv ? 'text/csv' : 'application/jsonl', 'content-length': String(size), 'idempotency-key': key },
+        headers: { authorization: `Bearer ${token}`, 'content-type': csv ? 'text/csv' : 'application/jsonl', 'content-length': String(size), ...(o.protect === 'fhe' && !o.idempotencyKey ? {} : { 'idempotency-key': key }) },
         body,
         duplex: 'half',
       } as RequestInit).catch((e: unknown) => {
