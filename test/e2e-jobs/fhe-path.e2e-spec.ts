@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Keyring, openBuffer } from '@confide/envelope';
 import { decodePublicBundle, FheLogRegTrainer, loanApplications, logRegAccuracy, plainLogRegStep, prepareFheDataset, type FheLogRegInput, type FheLogRegOptions } from '@confide/fhe';
 import type { Trainer } from '@confide/training';
+import { compactVerify, createLocalJWKSet } from 'jose';
 import { NodeAgent, NoTeeEvidenceProvider, type AgentTrainers } from '../../apps/node-agent/src/index.js';
 import { SchedulerSettings } from '../../apps/scheduler/src/common/scheduler.settings.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -142,8 +143,16 @@ describe('FHE job path end to end through node agents (Postgres, HTTP, N=16384)'
     for (const e of audit) expect(e).toMatchObject({ outcome: 'success', details: { verdict: 'match', original_node_id: a.nodeId, replay_node_id: b.nodeId } });
     const verification = JSON.parse(readFileSync(join(s.dataDir, 'blobs', 'jobs', id, 'e1', 'verification.json'), 'utf8'));
     expect(verification).toMatchObject({ verdict: 'passed', code: 'replay_matched', replay: { selected: true, sample_rate: 1, iterations: { sampled: ITERATIONS, matched: ITERATIONS, mismatched: 0, open: 0 } } });
+    // The provenance report, verified with the published JWKS, names the replays and what the output is sealed by.
     const report = await api('GET', `/v1/fine_tuning/jobs/${id}/report`);
     expect(report.status).toBe(200);
+    const jwks = (await api('GET', '/v1/fine_tuning/reports/jwks')).body;
+    const doc = JSON.parse(Buffer.from((await compactVerify(report.body as string, createLocalJWKSet(jwks))).payload).toString());
+    expect(doc).toMatchObject({
+      dataset: { id: datasetId, protection: 'fhe' },
+      attempts: [{ lease_epoch: 1, node: { id: a.nodeId, tee_type: 'none' }, output: { sealed_to: { wrapped_by: 'fhe-dataset-secret-key' } }, verification: { verdict: 'passed', code: 'replay_matched' } }],
+      key_releases: [],
+    });
     console.log(`fhe-path e2e: holdout ${fhe.holdout_accuracy} (plaintext ${ref.accuracy}, baseline ${fhe.baseline_accuracy}), ${ITERATIONS} iterations, node steps ${ev.filter((e) => /^iteration/.test(e.message)).map((e) => e.data.node_seconds).join('/')} s`);
   }, 300_000);
 
