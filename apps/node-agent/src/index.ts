@@ -7,3 +7,5 @@ export { SimulatedEvidenceProvider } from './evidence/simulated.evidence-provide
 export { ConfigfsTsmEvidenceProvider, CONFIGFS_TSM_REPORT } from './evidence/configfs-tsm.evidence-provider.js';
 export { validateNodeCommands, DEFAULT_ENV_ALLOW_LIST, type NodeCommandSpec, type NodeCommands } from './command/command-config.js';
 export { TmpfsWorkspace, WorkspaceError } from './command/tmpfs-workspace.js';
+export { agentTrainers, type AgentTrainers } from './runners/trainer-registry.js';
+export { FheReplayWorker } from './runners/fhe-replay.worker.js';

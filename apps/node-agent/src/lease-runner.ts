@@ -8,8 +8,11 @@ import type { NodeCommands } from './command/command-config.js';
 import { runCommandLease } from './command/command-lease.js';
 import { evidenceToAttestWire, type EvidenceProvider } from './evidence/evidence-provider.js';
 import { NodeApiError, type NodeApiClient } from './node-api.client.js';
+import { runFheLogRegLease } from './runners/fhe-logreg.runner.js';
+import type { LeaseContext, LeasePhase } from './runners/lease-context.js';
+import { agentTrainers, type AgentTrainers } from './runners/trainer-registry.js';
 
-export type LeasePhase = 'provisioning' | 'attesting' | 'key_release' | 'training' | 'checkpointing' | 'verifying' | 'sealing_output';
+export type { LeasePhase } from './runners/lease-context.js';
 export type StopReason = 'cancel' | 'abandon' | 'shutdown';
 
 export interface LeaseRunnerOptions {
@@ -19,6 +22,8 @@ export interface LeaseRunnerOptions {
   readonly commands?: NodeCommands;
   /** tmpfs under which a `command` lease gets its workspace (default /dev/shm). */
   readonly commandWorkspaceRoot?: string;
+  /** Trainers by job `trainer` name (defaults: the real ones). */
+  readonly trainers?: AgentTrainers;
   readonly log: (msg: string, data?: Record<string, string | number | boolean>) => void;
 }
 
@@ -76,6 +81,11 @@ export class LeaseRunner {
     const secrets: Uint8Array[] = [];
     try {
       if (!job) throw new AgentFailure('lease_without_job', 'infra');
+      if (job.trainer === 'fhe-logreg') {
+        // Ciphertexts only: runs on any node, with or without a TEE (runners/fhe-logreg.runner.ts).
+        await runFheLogRegLease(this.context(), (this.o.trainers ?? agentTrainers())['fhe-logreg']);
+        return;
+      }
       if (job.trainer !== 'text-classifier' && job.trainer !== 'command') throw new AgentFailure('trainer_not_supported', 'user');
       if (this.evidence.teeType === 'none') throw new AgentFailure('tee_required', 'infra');
 
@@ -183,6 +193,24 @@ export class LeaseRunner {
     const outputSha = createHash('sha256').update(sealed).digest('hex');
     await this.api.json('POST', `${this.base}/complete`, { epoch, outcome: 'succeeded', result: { output_sha256: outputSha, trained_tokens: output.trainedTokens, result_files: ['model.sealed'] } });
     this.o.log('lease completed', { lease: this.lease.id, epoch });
+  }
+
+  /** What a per-trainer runner needs of this lease. */
+  private context(): LeaseContext {
+    return {
+      lease: this.lease,
+      api: this.api,
+      base: this.base,
+      signal: this.abort.signal,
+      setPhase: (phase) => {
+        this.phase = phase;
+      },
+      check: () => this.check(),
+      event: (level, type, message, data) => this.event(level, type, message, data),
+      flush: () => this.flush(),
+      onApiError: (e) => this.onApiError(e),
+      log: (msg, data) => this.o.log(msg, data),
+    };
   }
 
   private async finish(e: unknown): Promise<void> {

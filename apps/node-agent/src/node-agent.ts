@@ -7,6 +7,8 @@ import { validateNodeCommands, type NodeCommands } from './command/command-confi
 import { loadOrCreateIdentity, type NodeIdentity } from './identity-key.js';
 import { LeaseRunner } from './lease-runner.js';
 import { NodeApiClient, NodeApiError } from './node-api.client.js';
+import { FheReplayWorker } from './runners/fhe-replay.worker.js';
+import { agentTrainers, type AgentTrainers } from './runners/trainer-registry.js';
 
 export interface NodeAgentOptions {
   /** Base URL of the confide services (the scheduler, the attestation service and the enterprise API). */
@@ -29,6 +31,10 @@ export interface NodeAgentOptions {
   readonly commands?: NodeCommands;
   /** tmpfs where `command` leases get their workspace (default /dev/shm; anything not memory-backed is refused). */
   readonly commandWorkspaceRoot?: string;
+  /** Trainers by job `trainer` name, replacing the real defaults (runners/trainer-registry.ts). */
+  readonly trainers?: Partial<AgentTrainers>;
+  /** Take part in sampled replay of other nodes' FHE iterations when idle (default: yes, on nodes without a TEE). */
+  readonly replays?: boolean;
   readonly log?: (msg: string, data?: Record<string, string | number | boolean>) => void;
 }
 
@@ -42,11 +48,16 @@ export class NodeAgent {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private beating = false;
+  private readonly trainers: AgentTrainers;
+  private readonly replayWorker: FheReplayWorker | null;
   private constructor(
     private readonly o: NodeAgentOptions,
     readonly identity: NodeIdentity,
     private readonly api: NodeApiClient,
-  ) {}
+  ) {
+    this.trainers = agentTrainers(o.trainers);
+    this.replayWorker = (o.replays ?? o.evidence.teeType === 'none') ? new FheReplayWorker(() => this.nodeId, api, this.trainers['fhe-logreg'], (m, d) => this.log(m, d)) : null;
+  }
 
   static async create(o: NodeAgentOptions): Promise<NodeAgent> {
     if (o.commands) validateNodeCommands(o.commands);
@@ -102,7 +113,7 @@ export class NodeAgent {
         const running = this.runners.get(l.id);
         if (l.directive === 'start' && !running) {
           this.log('lease started', { lease: l.id, epoch: l.epoch });
-          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}), ...(this.o.commands ? { commands: this.o.commands } : {}), ...(this.o.commandWorkspaceRoot ? { commandWorkspaceRoot: this.o.commandWorkspaceRoot } : {}) }));
+          this.runners.set(l.id, new LeaseRunner(l, this.nodeId, this.api, this.o.evidence, { log: (m, d) => this.log(m, d), trainers: this.trainers, ...(this.o.hashingDimension ? { hashingDimension: this.o.hashingDimension } : {}), ...(this.o.commands ? { commands: this.o.commands } : {}), ...(this.o.commandWorkspaceRoot ? { commandWorkspaceRoot: this.o.commandWorkspaceRoot } : {}) }));
         } else if (l.directive === 'cancel' && running) {
           running.stop('cancel');
         } else if (l.directive === 'cancel' && !running) {
@@ -112,6 +123,8 @@ export class NodeAgent {
           running.stop('abandon');
         }
       }
+      // Spare capacity goes to replaying other nodes' sampled FHE iterations.
+      if (this.replayWorker && this.runners.size < (this.o.maxConcurrentLeases ?? 1)) this.replayWorker.poll();
       return res;
     } catch (e) {
       this.log('heartbeat failed', { status: e instanceof NodeApiError ? e.status : 0 });
@@ -128,7 +141,7 @@ export class NodeAgent {
   /** Graceful stop: running leases are abandoned (the scheduler re-queues them when their leases expire). */
   async stop(): Promise<void> {
     this.halt();
-    await Promise.race([Promise.allSettled([...this.runners.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await Promise.race([Promise.allSettled([...this.runners.values()].map((r) => r.done).concat(this.replayWorker ? [this.replayWorker.stop()] : [])), new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 
   /**
@@ -139,6 +152,7 @@ export class NodeAgent {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const r of this.runners.values()) r.stop('shutdown');
+    void this.replayWorker?.stop();
   }
 
   get activeLeases(): string[] {

@@ -117,3 +117,33 @@ export const FheJobSchema = z.object({
   weights: z.array(z.number()).nullable(),
 });
 export type FheJobDto = z.infer<typeof FheJobSchema>;
+
+/** `PUT /v1/fhe/jobs/{job_id}/output` (node): the final encrypted weights, as sent with the last refresh. */
+export const FheOutputQuerySchema = z.strictObject({ lease_epoch: z.coerce.number().int().min(1) });
+
+/**
+ * Sampled replay (node, DPoP-signed by the node's identity key): `POST /v1/fhe/replays/claim` hands a node one
+ * sampled iteration of another node's job; it fetches the public material and the step's input weights, runs the
+ * step and posts the digest of its output to `POST /v1/fhe/replays/{replay_id}/result`.
+ */
+export const FheReplayClaimRequestSchema = z.strictObject({ node_id: z.uuid() });
+export const FheReplayIdParamSchema = z.strictObject({ replay_id: z.uuid() });
+export const FheReplayMaterialParamSchema = z.strictObject({ replay_id: z.uuid(), what: z.enum(['bundle', 'ciphertexts', 'weights']) });
+export const FheReplayNodeQuerySchema = z.strictObject({ node_id: z.uuid() });
+export const FheReplayTaskSchema = z.object({
+  object: z.literal('fhe.replay'),
+  id: z.string(),
+  job_id: z.string(),
+  iteration: z.number().int(),
+  learning_rate: z.number(),
+  layout: FheLayoutSchema,
+  bundle_bytes: z.number().int(),
+  ciphertexts_bytes: z.number().int(),
+  /** Until when the claim holds (RFC 3339, database clock). */
+  claimed_until: z.string(),
+});
+export type FheReplayTask = z.infer<typeof FheReplayTaskSchema>;
+export const FheReplayResultRequestSchema = z.strictObject({ node_id: z.uuid(), output_sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type FheReplayResultRequest = z.infer<typeof FheReplayResultRequestSchema>;
+export const FheReplayResultSchema = z.object({ object: z.literal('fhe.replay.result'), id: z.string(), recorded: z.boolean() });
+export type FheReplayResult = z.infer<typeof FheReplayResultSchema>;

@@ -9,3 +9,4 @@ export * from './repositories/job.repository.js';
 export * from './repositories/scheduler.repository.js';
 export * from './repositories/scheduler-lease-authority.js';
 export * from './repositories/fhe.repository.js';
+export * from './repositories/fhe-replay.repository.js';

@@ -26,10 +26,11 @@ export function registerDatasets(program: Command): void {
     .option('--policy <name>', 'key-release policy name', 'default')
     .option('--format <format>', 'jsonl, chat, prompt_completion or csv (default: from the extension)')
     .option('--operators <json>', 'protection per entity, e.g. {"EMAIL":"token","PHONE":"mask:4"}')
+    .option('--fhe <json>', 'with --protect fhe: {"label_field":…,"positive_class":…,"numeric_columns":[…]}')
     .option('--skip-invalid', 'drop invalid rows (counted) instead of rejecting the file')
     .option('--idempotency-key <key>', 'retry-safe upload key (default: derived from file name, size and mtime)')
     .option('--json', 'print the dataset as JSON')
-    .action(async (file: string, o: { protect: string; policy: string; format?: string; operators?: string; skipInvalid?: boolean; idempotencyKey?: string; json?: boolean }) => {
+    .action(async (file: string, o: { protect: string; policy: string; format?: string; operators?: string; fhe?: string; skipInvalid?: boolean; idempotencyKey?: string; json?: boolean }) => {
       if (!existsSync(file)) throw new CliError(`no such file: ${file}`, EXIT.usage);
       if (o.protect !== 'tee' && o.protect !== 'fhe') throw new CliError('--protect must be tee or fhe', EXIT.usage);
       const env = cliEnv();
@@ -38,14 +39,16 @@ export function registerDatasets(program: Command): void {
       const query = new URLSearchParams({ filename: basename(file), protection: o.protect, policy: o.policy });
       if (o.format) query.set('format', o.format);
       if (o.operators) query.set('protect', o.operators);
+      if (o.fhe) query.set('fhe', o.fhe);
       if (o.skipInvalid) query.set('skip_invalid', 'true');
       const token = (await fetchToken(env)).access_token;
       const progress = progressBar(size);
       const body = Readable.toWeb(createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(progress)) as ReadableStream<Uint8Array>;
+      // FHE uploads do not take an Idempotency-Key yet (the server says so): only send one the user asked for.
       const key = o.idempotencyKey ?? `cli-${Buffer.from(`${basename(file)}:${size}:${statSync(file).mtimeMs}`).toString('base64url').slice(0, 100)}`;
       const res = await fetch(`${env.url}/v1/datasets?${query}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': csv ? 'text/csv' : 'application/jsonl', 'content-length': String(size), 'idempotency-key': key },
+        headers: { authorization: `Bearer ${token}`, 'content-type': csv ? 'text/csv' : 'application/jsonl', 'content-length': String(size), ...(o.protect === 'fhe' && !o.idempotencyKey ? {} : { 'idempotency-key': key }) },
         body,
         duplex: 'half',
       } as RequestInit).catch((e: unknown) => {

@@ -36,11 +36,14 @@ export function registerJobs(program: Command): void {
     .option('--region <r...>', 'allowed regions (prefixes)')
     .option('--max-price <usd>', 'max hourly price', Number)
     .option('--min-gpu-memory <gb>', 'minimum GPU memory', Number)
+    .option('--epochs <n>', 'n_epochs (fhe-logreg: iterations)', Number)
+    .option('--replay-rate <r>', 'fraction (0–1) of steps replayed on a second node (sampled_replay; fhe-logreg)', Number)
     .option('--idempotency-key <key>', 'defaults to a fresh UUID')
     .option('--json', 'print the job as JSON')
-    .action(async (o: { dataset: string; trainer: string; privacy: string; region?: string[]; maxPrice?: number; minGpuMemory?: number; idempotencyKey?: string; json?: boolean }) => {
+    .action(async (o: { dataset: string; trainer: string; privacy: string; region?: string[]; maxPrice?: number; minGpuMemory?: number; epochs?: number; replayRate?: number; idempotencyKey?: string; json?: boolean }) => {
       const placement = { ...(o.region ? { regions: o.region } : {}), ...(o.maxPrice !== undefined ? { max_hourly_price: o.maxPrice } : {}), ...(o.minGpuMemory !== undefined ? { min_gpu_memory_gb: o.minGpuMemory } : {}) };
-      const res = await call('POST', '/v1/fine_tuning/jobs', { training_file: o.dataset, trainer: o.trainer, privacy: { mode: o.privacy }, placement }, { 'idempotency-key': o.idempotencyKey ?? randomUUID() });
+      const extra = { ...(o.epochs !== undefined ? { hyperparameters: { n_epochs: o.epochs } } : {}), ...(o.replayRate !== undefined ? { verification: { mode: 'sampled_replay', sample_rate: o.replayRate } } : {}) };
+      const res = await call('POST', '/v1/fine_tuning/jobs', { training_file: o.dataset, trainer: o.trainer, privacy: { mode: o.privacy }, placement, ...extra }, { 'idempotency-key': o.idempotencyKey ?? randomUUID() });
       const j = (await res.json()) as Record<string, unknown>;
       print(Boolean(o.json), j, summary(j));
     });

@@ -1,17 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuditLog } from '@confide/audit';
 import type { FheJobDto, FheRefreshRequestDto, FheRefreshResponse, FheStartResponse } from '@confide/contracts';
 import { JobError, SchedulerError, type Principal } from '@confide/domain';
 import { openBuffer } from '@confide/envelope';
-import { FHE_LOGREG_TRAINER, FheEnterpriseSession, logRegAccuracy, type CkksParameters, type LogRegLayout } from '@confide/fhe';
-import { DatasetRepository, FheRepository, SchedulerLeaseAuthority, type FheDatasetRecord, type FheJobTarget } from '@confide/persistence';
+import { FHE_LOGREG_TRAINER, FHE_LOGREG_WEIGHTS_FORMAT, FheEnterpriseSession, logRegAccuracy, type CkksParameters, type LogRegLayout } from '@confide/fhe';
+import { DatasetRepository, FheRepository, JobRepository, SchedulerLeaseAuthority, type FheDatasetRecord, type FheJobTarget } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
+import { jobBlobKeys, putHashed, type OutputManifest } from '../jobs/job-artifacts.js';
+import { FheReplayService, weightsDigest } from './fhe-replay.service.js';
 import { FHE_SETTINGS, type FheSettings } from './fhe-storage.js';
 
 const DEFAULT_ITERATIONS = 5;
 const DEFAULT_LEARNING_RATE = 4;
+/** An encrypted weights vector is ≈260 KB at N=16384; anything far larger is not one. */
+const MAX_FHE_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 /**
  * The enterprise's part in an `fhe-logreg` job (DESIGN §5.5). SEAL has no bootstrapping, so after every encrypted
@@ -25,6 +30,7 @@ export class FheJobsService implements OnModuleDestroy {
   private readonly fhe: FheRepository;
   private readonly datasets: DatasetRepository;
   private readonly leases: SchedulerLeaseAuthority;
+  private readonly jobs: JobRepository;
   /** Owner sessions by job: restoring keys costs ~100 ms at N=16384; a cache miss (another replica) only costs that. */
   private readonly sessions = new Map<string, Promise<FheEnterpriseSession>>();
 
@@ -33,7 +39,9 @@ export class FheJobsService implements OnModuleDestroy {
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(DATASET_STORAGE) private readonly storage: DatasetStorage,
     @Inject(FHE_SETTINGS) private readonly settings: FheSettings,
+    @Inject(FheReplayService) private readonly replays: FheReplayService,
   ) {
+    this.jobs = new JobRepository(ds);
     this.fhe = new FheRepository(ds);
     this.datasets = new DatasetRepository(ds);
     this.leases = new SchedulerLeaseAuthority(ds);
@@ -54,13 +62,22 @@ export class FheJobsService implements OnModuleDestroy {
       const now = new Date();
       await this.fhe.ensureJob(em, {
         jobId, tenantId: target.tenantId, datasetId: target.trainingFile, iterations, learningRate, completedIterations: 0, leaseEpoch,
-        weights: new Array<number>(layout.features + 1).fill(0), state: 'running', holdoutAccuracy: null, baselineAccuracy: null, createdAt: now, updatedAt: now,
+        weights: new Array<number>(layout.features + 1).fill(0), state: 'running', holdoutAccuracy: null, baselineAccuracy: null,
+        replaySalt: randomBytes(32), outputSha256: null, createdAt: now, updatedAt: now,
       });
       await this.audit.append(em, { tenantId: target.tenantId, actor: { type: 'node', id: p.subject }, action: 'fhe.job.start', resource: { type: 'job', id: jobId }, outcome: 'success', details: { lease_epoch: leaseEpoch, dataset_id: target.trainingFile } });
     });
-    const job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    let job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    if (job.state !== 'running' && job.leaseEpoch !== leaseEpoch) {
+      // Finished under an earlier lease that never delivered (the job would be verifying or done otherwise): the
+      // owner keeps no copy of that node's final ciphertext, so this lease computes the run again from zero.
+      await this.ds.transaction((em) => this.replays.resetRun(em, jobId, layout.features + 1));
+      job = (await this.fhe.findJob(target.tenantId, jobId))!;
+    }
     if (job.state !== 'running') throw new SchedulerError('transition_refused', 'the FHE job has finished');
     const owner = await this.session(target, dataset);
+    const weights = owner.encryptWeights(layout, job.weights);
+    await this.replays.noteInput(target, job, leaseEpoch, job.completedIterations + 1, weights);
     return {
       object: 'fhe.job.start',
       job_id: jobId,
@@ -69,7 +86,7 @@ export class FheJobsService implements OnModuleDestroy {
       iterations: job.iterations,
       completed_iterations: job.completedIterations,
       learning_rate: job.learningRate,
-      weights: Buffer.from(owner.encryptWeights(layout, job.weights)).toString('base64'),
+      weights: Buffer.from(weights).toString('base64'),
       bundle_bytes: dataset.bundleBytes,
       ciphertexts_bytes: dataset.ciphertextsBytes,
     };
@@ -91,7 +108,9 @@ export class FheJobsService implements OnModuleDestroy {
     }
     const layout = dataset.layout as unknown as LogRegLayout;
     const owner = await this.session(target, dataset);
-    const { weights, ciphertext } = owner.refreshWeights(layout, Buffer.from(body.weights, 'base64'), { rowNormBound: dataset.rowNormBound });
+    const received = Buffer.from(body.weights, 'base64');
+    const outputSha256 = weightsDigest(received);
+    const { weights, ciphertext } = owner.refreshWeights(layout, received, { rowNormBound: dataset.rowNormBound });
     const final = body.iteration === job.iterations;
     let accuracy: { holdout: number; baseline: number } | null = null;
     if (final) accuracy = await this.evaluate(target, dataset, weights);
@@ -105,8 +124,9 @@ export class FheJobsService implements OnModuleDestroy {
         completedIterations: body.iteration,
         leaseEpoch: body.lease_epoch,
         weights: Array.from(weights),
-        ...(final ? { state: 'finished' as const, holdoutAccuracy: accuracy!.holdout, baselineAccuracy: accuracy!.baseline } : {}),
+        ...(final ? { state: 'finished' as const, holdoutAccuracy: accuracy!.holdout, baselineAccuracy: accuracy!.baseline, outputSha256 } : {}),
       });
+      await this.replays.noteOutput(em, target, locked, body.lease_epoch, body.iteration, outputSha256);
       await this.audit.append(em, {
         tenantId: target.tenantId,
         actor: { type: 'node', id: p.subject },
@@ -117,7 +137,34 @@ export class FheJobsService implements OnModuleDestroy {
       });
     });
     if (final) this.forget(jobId);
+    else await this.replays.noteInput(target, job, body.lease_epoch, body.iteration + 1, ciphertext);
     return { object: 'fhe.refresh', iteration: body.iteration, done: final, ...(final ? {} : { weights: Buffer.from(ciphertext).toString('base64') }) };
+  }
+
+  /**
+   * The node's output: the final encrypted weights (readable only with the dataset's secret key, so nothing to seal),
+   * stored where every attempt's output goes, with a manifest; the job verifier checks it is the ciphertext the
+   * last refresh carried and that the sampled replays matched.
+   */
+  async uploadOutput(p: Principal, jobId: string, leaseEpoch: number, body: Readable): Promise<OutputManifest> {
+    const { target } = await this.authorise(p, jobId, leaseEpoch, this.ds.manager);
+    const keys = jobBlobKeys(jobId, leaseEpoch);
+    const { sha256, bytes } = await putHashed(this.storage.blobs, keys.model, body, MAX_FHE_OUTPUT_BYTES);
+    const manifest: OutputManifest = { lease_epoch: leaseEpoch, sha256, bytes, key_id: `${target.trainingFile}#fhe_secret`, format: FHE_LOGREG_WEIGHTS_FORMAT, model_sha256: sha256, uploaded_by: p.subject };
+    await this.storage.blobs.put(keys.manifest, [Buffer.from(JSON.stringify(manifest), 'utf8')]);
+    await this.ds.transaction(async (em) => {
+      const locked = await this.jobs.lock(em, jobId);
+      if (locked) await this.jobs.appendEvent(em, locked, { level: 'info', type: 'message', message: 'Encrypted output received', data: { lease_epoch: leaseEpoch, output_sha256: sha256, bytes } });
+      await this.audit.append(em, {
+        tenantId: target.tenantId,
+        actor: { type: 'node', id: p.subject },
+        action: 'job.output_upload',
+        resource: { type: 'fine_tuning.job', id: jobId },
+        outcome: 'success',
+        details: { lease_epoch: leaseEpoch, output_sha256: sha256, bytes, format: FHE_LOGREG_WEIGHTS_FORMAT },
+      });
+    });
+    return manifest;
   }
 
   async get(p: Principal, jobId: string): Promise<FheJobDto> {

@@ -1,4 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '@confide/auth';
 import {
@@ -7,6 +9,7 @@ import {
   FheJobIdParamSchema,
   FheJobSchema,
   FheLeaseQuerySchema,
+  FheOutputQuerySchema,
   FheRefreshRequestSchema,
   FheRefreshResponseSchema,
   FheStartRequestSchema,
@@ -20,8 +23,9 @@ import {
 } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
 import { ZodValidationPipe } from '@confide/platform';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FheDatasetsService } from './fhe-datasets.service.js';
+import type { OutputManifest } from '../jobs/job-artifacts.js';
 import { FheJobsService } from './fhe-jobs.service.js';
 
 type JobParam = { job_id: string };
@@ -35,11 +39,17 @@ type LeaseQuery = { lease_epoch: number };
 @ApiTags('fhe')
 @ApiBearerAuth()
 @Controller('v1/fhe')
-export class FheController {
+export class FheController implements OnModuleInit {
   constructor(
     @Inject(FheDatasetsService) private readonly datasets: FheDatasetsService,
     @Inject(FheJobsService) private readonly jobs: FheJobsService,
+    @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
   ) {}
+
+  onModuleInit(): void {
+    const fastify = this.http.httpAdapter.getInstance<FastifyInstance>();
+    if (!fastify.hasContentTypeParser('application/octet-stream')) fastify.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  }
 
   @Get('datasets/:id')
   @RequirePermission('datasets:read')
@@ -105,5 +115,17 @@ export class FheController {
     @Body(new ZodValidationPipe(FheRefreshRequestSchema)) body: FheRefreshRequestDto,
   ): Promise<FheRefreshResponse> {
     return this.jobs.refresh(p, params.job_id, body);
+  }
+
+  @Put('jobs/:job_id/output')
+  @RequirePermission('nodes:operate')
+  @ApiOperation({ summary: 'Node: the final encrypted weights (application/octet-stream), the ciphertext the last refresh carried' })
+  output(
+    @CurrentPrincipal() p: Principal,
+    @Param(new ZodValidationPipe(FheJobIdParamSchema, 'params')) params: JobParam,
+    @Query(new ZodValidationPipe(FheOutputQuerySchema, 'query')) q: LeaseQuery,
+    @Req() req: FastifyRequest,
+  ): Promise<OutputManifest> {
+    return this.jobs.uploadOutput(p, params.job_id, q.lease_epoch, (req.body ?? req.raw) as Readable);
   }
 }

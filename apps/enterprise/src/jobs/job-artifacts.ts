@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { LocalFsBlobStore, type BlobStore } from '@confide/envelope';
 import type { AppConfig } from '@confide/platform';
 
@@ -41,4 +43,18 @@ export async function readAll(blobs: BlobStore, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await blobs.get(key)) chunks.push(Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** Stores an uploaded output under `key`, hashing it on the way (SHA-256 hex of exactly the bytes stored). */
+export async function putHashed(blobs: BlobStore, key: string, body: Readable, maxBytes: number): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const c of body) {
+      const b = Buffer.from(c as Uint8Array);
+      hash.update(b);
+      yield b;
+    }
+  }
+  const put = await blobs.put(key, hashed(), { maxBytes });
+  return { sha256: hash.digest('hex'), bytes: put.bytes };
 }

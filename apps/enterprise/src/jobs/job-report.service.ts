@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { auditActor, AuditLog } from '@confide/audit';
 import { canonicalJson, JobError, type Principal } from '@confide/domain';
 import type { BlobStore } from '@confide/envelope';
+import { FHE_LOGREG_WEIGHTS_FORMAT } from '@confide/fhe';
 import { SERVICE_SIGNING_ALG, ServiceSigningKey } from '@confide/keybroker';
 import { AttestationRepository, DatasetRepository, JobRepository, KeyBrokerRepository, SchedulerRepository } from '@confide/persistence';
 import { APP_CONFIG, type AppConfig } from '@confide/platform';
@@ -97,7 +98,7 @@ export class JobReportService {
         node: node
           ? { id: node.id, name: node.name, provider: node.provider, region: node.region, tee_type: node.teeType, identity_jkt: node.identityJkt, attested_at_registration: node.attestationVerified, simulated: node.attestationSimulated, measurement: node.measurement }
           : { id: l.nodeId },
-        output: manifest ? { sha256: manifest.sha256, bytes: manifest.bytes, model_sha256: manifest.model_sha256, format: manifest.format, sealed_to: { key_id: manifest.key_id, wrapped_by: 'enterprise-kek' } } : null,
+        output: manifest ? { sha256: manifest.sha256, bytes: manifest.bytes, model_sha256: manifest.model_sha256, format: manifest.format, sealed_to: { key_id: manifest.key_id, wrapped_by: manifest.format === FHE_LOGREG_WEIGHTS_FORMAT ? 'fhe-dataset-secret-key' : 'enterprise-kek' } } : null,
         verification,
       });
     }

@@ -5,9 +5,11 @@ import { Keyring, openBuffer, type BlobStore } from '@confide/envelope';
 import { DatasetRepository, JobRepository, SchedulerRepository, type JobRecord } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
 import { CANARY_TRIGGER, checkCanaries, type Canary } from '@confide/canary';
+import { FHE_LOGREG_TRAINER, FHE_LOGREG_WEIGHTS_FORMAT } from '@confide/fhe';
 import { COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput } from '@confide/training';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { FheReplayVerifier, type FheReplaySummary } from '../fhe/fhe-replay.verifier.js';
 import { JOB_BLOBS, jobBlobKeys, outputBinding, readAll, readJson, type OutputManifest } from './job-artifacts.js';
 import { jobStateOf } from './job.mapper.js';
 import { replaySelected } from './replay-sampling.js';
@@ -21,7 +23,8 @@ export interface VerificationRecord {
   readonly output_sha256: string | null;
   readonly model_sha256: string | null;
   readonly canary: { readonly hits: number; readonly total: number; readonly chance: number; readonly p_value: number; readonly alpha: number } | null;
-  readonly replay: { readonly selected: boolean; readonly sample_rate: number };
+  /** `iterations`: for fhe-logreg, what the sampled iteration replays on other nodes came to. */
+  readonly replay: { readonly selected: boolean; readonly sample_rate: number; readonly iterations?: FheReplaySummary };
   readonly verified_at: string;
 }
 
@@ -38,6 +41,7 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
   private readonly jobs: JobRepository;
   private readonly datasets: DatasetRepository;
   private readonly scheduler: SchedulerRepository;
+  readonly fhe: FheReplayVerifier;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   intervalMs = 250;
@@ -52,6 +56,7 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     this.jobs = new JobRepository(ds);
     this.datasets = new DatasetRepository(ds);
     this.scheduler = new SchedulerRepository(ds);
+    this.fhe = new FheReplayVerifier(ds);
   }
 
   onApplicationBootstrap(): void {
@@ -87,6 +92,7 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     const job = await this.jobs.findById(jobId);
     if (!job || job.phase !== 'verifying') return false;
     const record = await this.check(job);
+    if (!record) return false; // sampled replays still running
     await this.blobs.put(jobBlobKeys(job.id, job.leaseEpoch).verification, [Buffer.from(JSON.stringify(record), 'utf8')]);
     return this.ds.transaction(async (em) => {
       const locked = await this.jobs.lock(em, jobId);
@@ -107,7 +113,9 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
         ...(t.requeueDelayMs !== undefined ? { requeueDelayMs: t.requeueDelayMs } : {}),
         ...(t.error ? { error: { ...t.error, param: null } } : {}),
       });
-      if (record.verdict === 'failed' && record.node_id) await this.scheduler.recordOutcome(em, record.node_id, 'verification_failed');
+      // A replay mismatch already cut the node's reputation when the replay reported.
+      if (record.verdict === 'failed' && record.node_id && record.code !== 'replay_mismatch') await this.scheduler.recordOutcome(em, record.node_id, 'verification_failed');
+      if (record.verdict === 'failed' && locked.trainer === FHE_LOGREG_TRAINER) await this.fhe.resetRun(em, locked);
       await this.audit.append(em, {
         tenantId: locked.tenantId,
         actor: { type: 'system', id: 'job-verifier' },
@@ -130,8 +138,8 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     });
   }
 
-  /** Opens the output and runs the checks; never throws for a bad output (that is a verdict). */
-  private async check(job: JobRecord): Promise<VerificationRecord> {
+  /** Opens the output and runs the checks; never throws for a bad output (that is a verdict); null: not yet decidable. */
+  private async check(job: JobRecord): Promise<VerificationRecord | null> {
     const epoch = job.leaseEpoch;
     const lease = (await this.scheduler.leasesOfJob(job.id)).find((l) => l.epoch === epoch) ?? null;
     const verification = job.verification as { mode?: string; sample_rate?: number };
@@ -144,6 +152,12 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     const sealed = await readAll(this.blobs, keys.model);
     const { createHash } = await import('node:crypto');
     if (createHash('sha256').update(sealed).digest('hex') !== manifest.sha256) return fail('output_digest_mismatch');
+    if (manifest.format === FHE_LOGREG_WEIGHTS_FORMAT) {
+      // Encrypted weights: the owner read them at the last refresh; what is checked is the node's computation.
+      const v = await this.fhe.check(job, manifest.sha256, base.node_id);
+      if (v.verdict === 'pending') return null;
+      return { ...base, node_id: v.nodeId, verdict: v.verdict, code: v.code, output_sha256: manifest.sha256, model_sha256: manifest.model_sha256, canary: null, replay: { ...base.replay, selected: v.replay.sampled > 0, iterations: v.replay } };
+    }
     const binding = outputBinding(job.tenantId, job.id);
     let model: Buffer;
     try {

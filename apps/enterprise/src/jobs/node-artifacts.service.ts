@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '@confide/audit';
@@ -7,7 +6,7 @@ import { Keyring, wrappedDekToString, type BlobStore } from '@confide/envelope';
 import { encryptDekForTee, normaliseTeePublicJwk, teeKeyThumbprint } from '@confide/keybroker';
 import { DatasetRepository, JobRepository, KeyBrokerRepository, SchedulerLeaseAuthority, type JobRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
-import { JOB_BLOBS, jobBlobKeys, outputBinding, outputKeyId, readJson, type OutputManifest } from './job-artifacts.js';
+import { JOB_BLOBS, jobBlobKeys, outputBinding, outputKeyId, putHashed, readJson, type OutputManifest } from './job-artifacts.js';
 
 /** Largest sealed output an attempt may upload. */
 export const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
@@ -107,16 +106,8 @@ export class NodeArtifactsService {
     const job = await this.holder(p, jobId, epoch);
     const keys = jobBlobKeys(jobId, epoch);
     if (!(await this.blobs.exists(keys.outputDek))) throw new SchedulerError('node_key_mismatch', 'Ask for the output key before uploading an output.');
-    const hash = createHash('sha256');
-    async function* hashed(): AsyncGenerator<Buffer> {
-      for await (const c of body) {
-        const b = Buffer.from(c as Uint8Array);
-        hash.update(b);
-        yield b;
-      }
-    }
-    const put = await this.blobs.put(keys.model, hashed(), { maxBytes: MAX_OUTPUT_BYTES });
-    const manifest: OutputManifest = { lease_epoch: epoch, sha256: hash.digest('hex'), bytes: put.bytes, key_id: outputKeyId(jobId, epoch), format: meta.format, model_sha256: meta.modelSha256, uploaded_by: p.subject };
+    const put = await putHashed(this.blobs, keys.model, body, MAX_OUTPUT_BYTES);
+    const manifest: OutputManifest = { lease_epoch: epoch, sha256: put.sha256, bytes: put.bytes, key_id: outputKeyId(jobId, epoch), format: meta.format, model_sha256: meta.modelSha256, uploaded_by: p.subject };
     await this.blobs.put(keys.manifest, [Buffer.from(JSON.stringify(manifest), 'utf8')]);
     await this.ds.transaction(async (em) => {
       const locked = await this.jobs.lock(em, jobId);

@@ -1,5 +1,6 @@
 import { syntheticTicketExamples, TextClassifierTrainer } from '@confide/training';
-import { compareReplay, replaySeed, replaySelected } from './replay-sampling.js';
+import { randomBytes } from 'node:crypto';
+import { compareReplay, replaySeed, replaySelected, replayStepSelected } from './replay-sampling.js';
 
 describe('sampled replay', () => {
   it('selects a stable, rate-sized fraction of jobs', () => {
@@ -23,5 +24,19 @@ describe('sampled replay', () => {
     expect(compareReplay(a.digest, b.digest)).toEqual({ verdict: 'match' });
     const cheat = await t.train(data.slice(0, 120), opts);
     expect(compareReplay(a.digest, cheat.digest).verdict).toBe('mismatch');
+  });
+
+  it('samples FHE iterations at the rate, reproducibly from the run key, and differently under another key', () => {
+    const job = '00000000-0000-4000-8000-000000000001';
+    const salt = randomBytes(32);
+    const steps = Array.from({ length: 4000 }, (_, i) => i + 1);
+    const picked = steps.filter((k) => replayStepSelected(salt, job, k, 0.25));
+    expect(picked.length).toBeGreaterThan(850);
+    expect(picked.length).toBeLessThan(1150);
+    expect(steps.filter((k) => replayStepSelected(Buffer.from(salt), job, k, 0.25))).toEqual(picked);
+    expect(steps.filter((k) => replayStepSelected(randomBytes(32), job, k, 0.25))).not.toEqual(picked);
+    expect(steps.some((k) => replayStepSelected(salt, job, k, 0))).toBe(false);
+    expect(steps.every((k) => replayStepSelected(salt, job, k, 1))).toBe(true);
+    expect(replayStepSelected(null, job, 1, 1)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * Sampled replay for non-TEE work (DESIGN §5.4): whether a job is replayed on a second node is decided by a hash of
@@ -24,4 +24,17 @@ export type ReplayVerdict = { readonly verdict: 'match' } | { readonly verdict: 
 /** Compares the model digests of the original attempt and its replay. */
 export function compareReplay(originalSha256: string, replaySha256: string): ReplayVerdict {
   return originalSha256 === replaySha256 ? { verdict: 'match' } : { verdict: 'mismatch', original: originalSha256, replay: replaySha256 };
+}
+
+/**
+ * Whether iteration `iteration` of an `fhe-logreg` run is replayed: HMAC-SHA-256 keyed by the run's sampling key
+ * (random, stored with the run, never sent to a node) against the job's sample rate. Deterministic given the
+ * stored key, so the auditor can recompute it; unpredictable to the node, so it cannot cheat only on the steps
+ * nobody will check.
+ */
+export function replayStepSelected(salt: Uint8Array | null, jobId: string, iteration: number, sampleRate: number): boolean {
+  if (!salt || !(sampleRate > 0)) return false;
+  if (sampleRate >= 1) return true;
+  const h = createHmac('sha256', salt).update(`confide-fhe-replay.v1:${jobId}:${iteration}`, 'utf8').digest();
+  return h.readUInt32BE(0) / 0x1_0000_0000 < sampleRate;
 }

@@ -29,6 +29,7 @@ export const SCHEDULER_ERROR_CODES = [
   'lease_not_found',
   'lease_fenced',
   'transition_refused',
+  'replay_not_claimed',
 ] as const;
 export type SchedulerErrorCode = (typeof SCHEDULER_ERROR_CODES)[number];
 

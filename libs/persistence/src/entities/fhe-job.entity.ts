@@ -45,6 +45,17 @@ export class FheJobEntity {
   @Column({ name: 'baseline_accuracy', type: 'double precision', nullable: true })
   baselineAccuracy!: number | null;
 
+  /**
+   * Key of the iteration sampling for replay (HMAC-SHA-256 over job id and iteration): random per run and never
+   * sent to a node, so the node cannot tell which steps will be replayed; stored, so the sampling is reproducible.
+   */
+  @Column({ name: 'replay_salt', type: 'bytea', nullable: true })
+  replaySalt!: Buffer | null;
+
+  /** SHA-256 of the final encrypted weights the node sent with the last refresh: its uploaded output must match. */
+  @Column({ name: 'output_sha256', type: 'text', nullable: true })
+  outputSha256!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,7 +1,8 @@
 import { FheDatasetEntity } from './fhe-dataset.entity.js';
 import { FheJobEntity } from './fhe-job.entity.js';
+import { FheReplayEntity, type FheReplayState } from './fhe-replay.entity.js';
 
-export { FheDatasetEntity, FheJobEntity };
+export { FheDatasetEntity, FheJobEntity, FheReplayEntity, type FheReplayState };
 
-/** FHE datasets and jobs (enterprise schema). */
-export const FHE_ENTITIES = [FheDatasetEntity, FheJobEntity];
+/** FHE datasets, jobs and sampled iteration replays (enterprise schema). */
+export const FHE_ENTITIES = [FheDatasetEntity, FheJobEntity, FheReplayEntity];

@@ -18,6 +18,7 @@ export interface FheJobTarget {
   readonly status: string;
   readonly privacy: Record<string, unknown>;
   readonly hyperparameters: Record<string, unknown>;
+  readonly verification: Record<string, unknown>;
 }
 
 const PUBLIC_COLUMNS = { datasetId: true, tenantId: true, parameters: true, layout: true, ciphertextsBlobKey: true, ciphertextsBytes: true, bundleBlobKey: true, bundleBytes: true } as const;
@@ -42,9 +43,9 @@ export class FheRepository {
   async findJobTarget(jobId: string): Promise<FheJobTarget | null> {
     const j = await this.ds.getRepository(FineTuningJobEntity).findOne({
       where: { id: jobId },
-      select: { id: true, tenantId: true, trainer: true, trainingFile: true, status: true, privacy: true, hyperparameters: true },
+      select: { id: true, tenantId: true, trainer: true, trainingFile: true, status: true, privacy: true, hyperparameters: true, verification: true },
     });
-    return j ? { id: j.id, tenantId: j.tenantId, trainer: j.trainer, trainingFile: j.trainingFile, status: j.status, privacy: j.privacy, hyperparameters: j.hyperparameters } : null;
+    return j ? { id: j.id, tenantId: j.tenantId, trainer: j.trainer, trainingFile: j.trainingFile, status: j.status, privacy: j.privacy, hyperparameters: j.hyperparameters, verification: j.verification } : null;
   }
 
   findJob(tenantId: string, jobId: string): Promise<FheJobRecord | null> {
@@ -60,7 +61,7 @@ export class FheRepository {
     await em.createQueryBuilder().insert().into(FheJobEntity).values(row as QueryDeepPartialEntity<FheJobEntity>).orIgnore().execute();
   }
 
-  async updateJob(em: EntityManager, jobId: string, patch: Partial<Pick<FheJobRecord, 'completedIterations' | 'leaseEpoch' | 'weights' | 'state' | 'holdoutAccuracy' | 'baselineAccuracy'>>): Promise<void> {
+  async updateJob(em: EntityManager, jobId: string, patch: Partial<Pick<FheJobRecord, 'completedIterations' | 'leaseEpoch' | 'weights' | 'state' | 'holdoutAccuracy' | 'baselineAccuracy' | 'outputSha256' | 'replaySalt'>>): Promise<void> {
     await em.getRepository(FheJobEntity).update({ jobId }, { ...patch, updatedAt: new Date() });
   }
 }

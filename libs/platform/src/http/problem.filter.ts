@@ -106,6 +106,7 @@ const SCHEDULER_STATUS: Record<SchedulerErrorCode, number> = {
   lease_not_found: 404,
   lease_fenced: 409,
   transition_refused: 409,
+  replay_not_claimed: 409,
 };
 
 export const PROBLEM_BASE = 'https://confide.dev/problems/';
