@@ -154,7 +154,9 @@ export class DatasetsService {
         }
       }
       try {
-        const put = await this.storage.blobs.put(blobKey, sealIterable(protectedStream(), { dek: seal.dek, context: binding }));
+        // consumeInput: the processor's output chunks are fresh buffers nothing reads after yielding, so they are sealed
+        // in place (no allocation per segment on the native AES-GCM path).
+        const put = await this.storage.blobs.put(blobKey, sealIterable(protectedStream(), { dek: seal.dek, context: binding, consumeInput: true }));
         sealedBytes = put.bytes;
       } catch (caught) {
         const e = sourceError ?? caught;
