@@ -92,3 +92,29 @@ export function datasetDto(d: DatasetRecord): DatasetDto {
     updated_at: Math.floor(d.updatedAt.getTime() / 1000),
   };
 }
+
+/** Where a dataset's blobs live: TEE datasets one sealed blob; FHE datasets ciphertexts, key bundle and sealed holdout. */
+export function datasetBlobKeys(id: string): { sealed: string; fhe: { ciphertexts: string; bundle: string; holdout: string } } {
+  return {
+    sealed: `datasets/${id}/v1.sealed`,
+    fhe: { ciphertexts: `datasets/${id}/fhe/ciphertexts.bin`, bundle: `datasets/${id}/fhe/bundle.bin`, holdout: `datasets/${id}/fhe/holdout.sealed` },
+  };
+}
+
+/** How often a streaming upload marks its `processing` row alive, and how long a silent one is left before sweeping. */
+export const UPLOAD_HEARTBEAT_MS = 30_000;
+export const UPLOAD_ABANDONED_AFTER_MS = 5 * 60_000;
+
+/**
+ * Passes the upload body through, moving its `processing` row's updated_at every UPLOAD_HEARTBEAT_MS while it streams,
+ * so the abandoned-upload sweeper can tell a live upload (on any replica) from one whose process died.
+ */
+export async function* withUploadHeartbeat<T>(source: AsyncIterable<T>, repo: DatasetRepository, tenantId: string, id: string, intervalMs = UPLOAD_HEARTBEAT_MS): AsyncGenerator<T> {
+  const timer = setInterval(() => void repo.touchProcessing(tenantId, id).catch(() => undefined), intervalMs);
+  timer.unref();
+  try {
+    yield* source;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -19,7 +19,7 @@ import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@c
 import { DataSource, type EntityManager } from 'typeorm';
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '../../../attestation/src/key-broker/dataset-key.registry.js';
 import { ClassifierCanaryPlanter } from './classifier-canaries.js';
-import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
+import { datasetBlobKeys, datasetDto, recordInvalidDataset, validationReportDto, withUploadHeartbeat, wrappedKeyRow } from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
 export interface UploadMeta {
@@ -123,7 +123,7 @@ export class DatasetsService {
           throw e;
         });
 
-      const blobKey = `datasets/${id}/v1.sealed`;
+      const blobKey = datasetBlobKeys(id).sealed;
       const meter = meterUpload(body, max);
       const secret = protect.dek.exportBytes();
       let processor: DatasetProcessor;
@@ -145,9 +145,10 @@ export class DatasetsService {
       let sourceError: unknown;
       // TEE datasets get classifier canaries (checked on the returned model before a job succeeds).
       const planter = new ClassifierCanaryPlanter(q.protection === 'tee' && q.canaries > 0);
+      const repo = this.repo;
       async function* protectedStream(): AsyncGenerator<Buffer> {
         try {
-          yield* planter.plant(processor.process(meter.source), () => processor.report.format);
+          yield* planter.plant(processor.process(withUploadHeartbeat(meter.source, repo, p.tenantId, id)), () => processor.report.format);
         } catch (e) {
           sourceError = e;
           throw e;

@@ -17,7 +17,7 @@ import { sealBuffer, type DataKey, type WrappedDek } from '@confide/envelope';
 import { encryptFheDataset, FheError, prepareFheDataset, type FheDatasetSpec } from '@confide/fhe';
 import { DatasetRepository, FheRepository, type DatasetRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
-import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
+import { datasetBlobKeys, datasetDto, recordInvalidDataset, withUploadHeartbeat, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
 import type { CreateResult, UploadMeta } from '../datasets/datasets.service.js';
 import { collectFheRows } from './fhe-rows.js';
@@ -65,7 +65,7 @@ export class FheDatasetsService {
     const id = randomUUID();
     const keys: { purpose: 'protect' | 'fhe_secret' | 'fhe_holdout'; key: { dek: DataKey; wrapped: WrappedDek } }[] = [];
     const binding = (purpose: string) => ({ tenantId: p.tenantId, datasetId: `${id}#${purpose}` });
-    const blobs = { ciphertexts: `datasets/${id}/fhe/ciphertexts.bin`, bundle: `datasets/${id}/fhe/bundle.bin`, holdout: `datasets/${id}/fhe/holdout.sealed` };
+    const blobs = datasetBlobKeys(id).fhe;
     try {
       for (const purpose of ['protect', 'fhe_secret', 'fhe_holdout'] as const) {
         keys.push({ purpose, key: await this.storage.keyring.generateDek(binding(purpose), { keyId: `ds.${id}.${purpose}` }) });
@@ -118,7 +118,7 @@ export class FheDatasetsService {
         const fields = [spec.label.field, ...(spec.text ?? []), ...(spec.numeric ?? [])];
         let rows;
         try {
-          rows = await collectFheRows(processor.process(meter.source), () => processor.report.format, fields);
+          rows = await collectFheRows(processor.process(withUploadHeartbeat(meter.source, this.datasets, p.tenantId, id)), () => processor.report.format, fields);
         } catch (e) {
           if (e instanceof DatasetError && e.code === 'dataset_invalid') return await recordInvalidDataset({ ds: this.ds, repo: this.datasets, audit: this.audit }, p, id, { sha256: meter.sha256(), bytes: meter.bytes() }, processor.report);
           throw e;
