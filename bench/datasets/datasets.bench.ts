@@ -6,7 +6,9 @@
  *   npm run bench:datasets                                   (32 MiB scan + 1 GiB upload)
  *   BENCH_QUICK=1 npm run bench:datasets                     (8 MiB scan + 64 MiB upload)
  *   env: BENCH_SCAN_MB, BENCH_UPLOAD_MB, BENCH_UPLOAD_TIMEOUT_S (default 1200), BENCH_DATABASE_URL (admin URL),
- *        BENCH_SERVER_NODE_FLAGS (extra node flags for the server process, shown in the output)
+ *        BENCH_SERVER_NODE_FLAGS (node flags for the server process instead of those of `npm run start:<app>`),
+ *        BENCH_SERVER_APP (enterprise, the default: the app that takes uploads in a deployment; or server, the
+ *        all-in-one process with the scheduler, attestation and the embedded simulated nodes as well)
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -113,12 +115,18 @@ async function uploadBench(mb: number): Promise<void> {
   dbUrl.pathname = `/${dbName}`;
   const dir = mkdtempSync(join(tmpdir(), 'confide-bench-'));
   const port = await freePort();
+  const app = process.env.BENCH_SERVER_APP === 'server' ? 'server' : 'enterprise';
+  const entry = `dist/apps/${app}/src/main.js`;
   // BENCH_SERVER_NODE_FLAGS: extra node flags for the server process (e.g. --max-semi-space-size=4), printed with the result.
-  const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f.startsWith('--'));
+  // Node flags: those `npm run start:<app>` passes (package.json), so the bench measures the server as it is started;
+  // BENCH_SERVER_NODE_FLAGS replaces them.
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const startFlags = (scripts[app === 'server' ? 'start' : `start:${app}`] ?? '').match(/\bnode ((?:--[\w-]+=\S+ )*)--import/)?.[1] ?? '';
+  const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? startFlags).split(' ').filter((f) => f.startsWith('--'));
   const timeoutMs = Number(process.env.BENCH_UPLOAD_TIMEOUT_S ?? 1200) * 1000;
   const child = spawn(
     process.execPath,
-    [...serverNodeFlags, '--import', './dist/libs/platform/src/register-aliases.js', 'dist/apps/server/src/main.js'],
+    [...serverNodeFlags, '--import', './dist/libs/platform/src/register-aliases.js', entry],
     {
       env: {
         ...process.env,
@@ -228,7 +236,7 @@ async function uploadBench(mb: number): Promise<void> {
     console.log(
       `upload: ${(sent / 1048576).toFixed(0)} MiB JSONL streamed to POST /v1/datasets (server pid ${pid}, Postgres, local blob store) -> ${res.status} ${d.status ?? d.code} (${d.valid_records ?? 0} records) in ${secs.toFixed(1)} s = ${(sent / 1048576 / secs).toFixed(1)} MiB/s`,
     );
-    console.log(`  server: node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} dist/apps/server/src/main.js`);
+    console.log(`  server: node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} ${entry}`);
     console.log(`  server RSS before upload: ${MiB(baseline.rss)}  (VmHWM so far ${MiB(baseline.hwm)})`);
     console.log(`  server RSS peak during upload (${samples} samples @100 ms): ${MiB(peak)}  VmHWM ${MiB(after.hwm)}  after: ${MiB(after.rss)}`);
     const delta = Math.max(peak, after.hwm) - baseline.rss;

@@ -1,7 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyring, LocalFileKekProvider, openBuffer } from '@confide/envelope';
 import { DatasetRepository } from '@confide/persistence';
+import { AbandonedUploadSweeper } from '../../apps/enterprise/src/datasets/abandoned-uploads.sweeper.js';
+import { withUploadHeartbeat } from '../../apps/enterprise/src/datasets/dataset-outcomes.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/datasets');
@@ -184,6 +187,83 @@ describe('datasets API', () => {
         expect(res.status).toBe(400);
       }
     });
+  });
+
+  it('an upload whose process died is swept (row, keys, blob; audited) and its Idempotency-Key works again; a live one is kept', async () => {
+    const repo = new DatasetRepository(s.dataSource);
+    const row = (id: string, key: string, at: Date) => ({
+      id,
+      tenantId: 'acme',
+      name: 'crashed.jsonl',
+      status: 'processing' as const,
+      format: null,
+      protection: 'tee' as const,
+      policy: 'default',
+      operators: {},
+      idempotencyKey: key,
+      contentSha256: null,
+      bytes: 0,
+      records: 0,
+      validRecords: 0,
+      skippedRecords: 0,
+      blobKey: null,
+      sealedBytes: null,
+      createdBy: 'engineer-cli',
+      createdAt: at,
+      updatedAt: at,
+    });
+    const dead = randomUUID();
+    const live = randomUUID();
+    const silentSince = new Date(Date.now() - 10 * 60_000);
+    await s.dataSource.transaction(async (em) => {
+      await repo.insertProcessing(em, row(dead, 'crashed-upload-0001', silentSince), [
+        { purpose: 'seal', keyId: `ds.${dead}.seal`, keyVersion: 1, kekId: 'kek', kekVersion: 1, wrapped: 'cfwd1.x' },
+      ]);
+      await repo.insertProcessing(em, row(live, 'live-upload-0001', new Date()), []);
+    });
+    // A blob the dead process had already renamed into place before it died.
+    const blobDir = join(s.dataDir, 'blobs', 'datasets', dead);
+    mkdirSync(blobDir, { recursive: true });
+    writeFileSync(join(blobDir, 'v1.sealed'), 'partial');
+    const raw = readFileSync(join(FIX, 'chat-with-pii.jsonl'));
+
+    const blocked = await upload(raw, '', { 'idempotency-key': 'crashed-upload-0001' });
+    expect(((await blocked.json()) as { code: string }).code).toBe('upload_in_progress');
+
+    // Touching the live row (its heartbeat) keeps it out of the sweep; the dead one goes.
+    await repo.touchProcessing('acme', live);
+    expect(await s.app.get(AbandonedUploadSweeper).sweep()).toBe(1);
+    expect(await repo.findForTenant('acme', dead)).toBeNull();
+    expect((await repo.findForTenant('acme', live))?.status).toBe('processing');
+    expect(Number((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.dataset_keys WHERE dataset_id = $1`, [dead]))[0].n)).toBe(0);
+    expect(existsSync(join(blobDir, 'v1.sealed'))).toBe(false);
+    await s.auditLog.drain();
+    const audit = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>;
+    const entry = audit.map((r) => JSON.parse(r.canonical) as { action: string; outcome: string; reason?: string; resource: { id: string } }).find((e) => e.resource.id === dead);
+    expect(entry).toMatchObject({ action: 'dataset.create', outcome: 'failure', reason: 'upload_abandoned' });
+    // Sweeping again finds nothing: the live upload is still within its heartbeat window.
+    expect(await s.app.get(AbandonedUploadSweeper).sweep()).toBe(0);
+
+    const retried = await upload(raw, '', { 'idempotency-key': 'crashed-upload-0001' });
+    expect(retried.status).toBe(201);
+
+    // The heartbeat an upload body runs through moves the row while it streams, and stops with the stream.
+    const before = (await repo.findForTenant('acme', live))!.updatedAt.getTime();
+    async function* slowBody(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        yield Buffer.from('x');
+      }
+    }
+    let chunks = 0;
+    for await (const _chunk of withUploadHeartbeat(slowBody(), repo, 'acme', live, 20)) chunks += 1;
+    expect(chunks).toBe(3);
+    await new Promise((r) => setTimeout(r, 50));
+    const beaten = (await repo.findForTenant('acme', live))!.updatedAt.getTime();
+    expect(beaten).toBeGreaterThan(before);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await repo.findForTenant('acme', live))!.updatedAt.getTime()).toBe(beaten);
+    await s.dataSource.transaction((em) => repo.deleteForTenant(em, 'acme', live));
   });
 
   it('Idempotency-Key: the same file returns the same dataset; a different file is refused', async () => {

@@ -21,8 +21,8 @@ describe('FHE datasets and the fhe-logreg job path (Postgres, N=16384 training p
   let globex: string;
   const rows = loanApplications(300, 5);
 
-  const upload = (body: string, fhe: unknown, token = admin) =>
-    fetch(`${s.url}/v1/datasets?protection=fhe&min_examples=10&fhe=${encodeURIComponent(JSON.stringify(fhe))}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body });
+  const upload = (body: string, fhe: unknown, token = admin, headers: Record<string, string> = {}) =>
+    fetch(`${s.url}/v1/datasets?protection=fhe&min_examples=10&fhe=${encodeURIComponent(JSON.stringify(fhe))}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', ...headers }, body });
   const api = async (method: string, path: string, body?: unknown, token = admin) => {
     const res = await fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
@@ -57,6 +57,25 @@ describe('FHE datasets and the fhe-logreg job path (Postgres, N=16384 training p
     const blobs = join(s.dataDir, 'blobs');
     expect((existsSync(blobs) ? readdirSync(blobs, { recursive: true }) : []).filter((f) => String(f).endsWith('.bin') || String(f).endsWith('.sealed'))).toEqual([]);
   }, 120_000);
+
+  it('Idempotency-Key on FHE uploads: the same file returns the same dataset, a different file or protection is refused', async () => {
+    const key = { 'idempotency-key': 'fhe-upload-key-0001' };
+    const first = await upload(csvOf(rows.slice(0, 120)), FHE, admin, key);
+    expect(first.status).toBe(201);
+    const d1 = (await first.json()) as { id: string; protection: string };
+    expect(d1.protection).toBe('fhe');
+    const again = await upload(csvOf(rows.slice(0, 120)), FHE, admin, key);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(d1.id);
+    const other = await upload(csvOf(rows.slice(0, 121)), FHE, admin, key);
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { code: string }).code).toBe('idempotency_key_reused');
+    // The same bytes as a TEE upload under the FHE upload's key: a different request, refused.
+    const tee = await fetch(`${s.url}/v1/datasets?min_examples=10`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv', ...key }, body: csvOf(rows.slice(0, 120)) });
+    expect(((await tee.json()) as { code: string }).code).toBe('idempotency_key_reused');
+    expect((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.datasets WHERE idempotency_key = $1`, [key['idempotency-key']]))[0].n).toBe(1);
+  }, 180_000);
 
   it('trains on ciphertexts through the real APIs to within 1 point of plaintext; the node never gets a secret key', async () => {
     const up = await upload(csvOf(rows), FHE);

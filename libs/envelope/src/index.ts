@@ -35,6 +35,13 @@ export {
   wrappedDekToString,
   type WrappedDek,
 } from './keys/wrapped-dek.js';
+export {
+  availableGcmBackends,
+  defaultGcm,
+  nativeGcmStatus,
+  nodeGcm,
+  type GcmBackend,
+} from './primitives/gcm-backend.js';
 export { FF1_MAX_LENGTH, FF1_MAX_RADIX, FF1_MAX_TWEAK_LENGTH, FF1_MIN_DOMAIN_SIZE, Ff1 } from './fpe/ff1.js';
 export { FPE_ALPHABETS, FormatPreservingCipher, ShapePreservingCipher } from './fpe/format-preserving.cipher.js';
 export { assertBlobKey, type BlobPutOptions, type BlobPutResult, type BlobStore } from './blob-store/blob-store.js';

@@ -1,7 +1,8 @@
 import type { AuditLog } from '@confide/audit';
 import { auditActor } from '@confide/audit';
 import type { DatasetDto, ValidationReportDto } from '@confide/contracts';
-import { DatasetError, type ValidationReport } from '@confide/datasets';
+import { DatasetError, meterUpload, type ValidationReport } from '@confide/datasets';
+import type { Readable } from 'node:stream';
 import type { Principal } from '@confide/domain';
 import { wrappedDekToString, type WrappedDek } from '@confide/envelope';
 import type { DatasetRecord, DatasetRepository, WrappedDatasetKey } from '@confide/persistence';
@@ -91,4 +92,67 @@ export function datasetDto(d: DatasetRecord): DatasetDto {
     created_at: Math.floor(d.createdAt.getTime() / 1000),
     updated_at: Math.floor(d.updatedAt.getTime() / 1000),
   };
+}
+
+/** Where a dataset's blobs live: TEE datasets one sealed blob; FHE datasets ciphertexts, key bundle and sealed holdout. */
+export function datasetBlobKeys(id: string): { sealed: string; fhe: { ciphertexts: string; bundle: string; holdout: string } } {
+  return {
+    sealed: `datasets/${id}/v1.sealed`,
+    fhe: { ciphertexts: `datasets/${id}/fhe/ciphertexts.bin`, bundle: `datasets/${id}/fhe/bundle.bin`, holdout: `datasets/${id}/fhe/holdout.sealed` },
+  };
+}
+
+/** How often a streaming upload marks its `processing` row alive, and how long a silent one is left before sweeping. */
+export const UPLOAD_HEARTBEAT_MS = 30_000;
+export const UPLOAD_ABANDONED_AFTER_MS = 5 * 60_000;
+
+/**
+ * Passes the upload body through, moving its `processing` row's updated_at every UPLOAD_HEARTBEAT_MS while it streams,
+ * so the abandoned-upload sweeper can tell a live upload (on any replica) from one whose process died.
+ */
+export async function* withUploadHeartbeat<T>(source: AsyncIterable<T>, repo: DatasetRepository, tenantId: string, id: string, intervalMs = UPLOAD_HEARTBEAT_MS): AsyncGenerator<T> {
+  const timer = setInterval(() => void repo.touchProcessing(tenantId, id).catch(() => undefined), intervalMs);
+  timer.unref();
+  try {
+    yield* source;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Idempotency-Key on dataset uploads (TEE and FHE alike): 8-128 characters of [A-Za-z0-9._:-]. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function assertIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new DatasetError('idempotency_key_reused', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9._:-]', 'Idempotency-Key');
+  }
+}
+
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; driverError?: { code?: string } };
+  return err?.code === '23505' || err?.driverError?.code === '23505';
+}
+
+/**
+ * A retry with the Idempotency-Key of an earlier upload: the body must be the same bytes (compared by SHA-256 while
+ * streaming it through the same size limit) sent with the same protection, and the stored dataset is returned. A key
+ * whose upload is still running answers upload_in_progress.
+ */
+export async function replayUpload<T>(
+  existing: DatasetRecord,
+  protection: DatasetRecord['protection'],
+  body: Readable,
+  maxBytes: number,
+  dataset: () => Promise<T>,
+): Promise<{ dataset: T; replayed: true }> {
+  if (existing.status === 'processing') throw new DatasetError('upload_in_progress', 'an upload with this Idempotency-Key is in progress');
+  const meter = meterUpload(body, maxBytes);
+  for await (const _chunk of meter.source) {
+    // hashing only
+  }
+  if (meter.sha256() !== existing.contentSha256 || existing.protection !== protection) {
+    throw new DatasetError('idempotency_key_reused', 'this Idempotency-Key was used for a different file', 'Idempotency-Key');
+  }
+  return { dataset: await dataset(), replayed: true };
 }

@@ -18,10 +18,16 @@ export interface DatasetStorage {
  * shared with the key broker. An S3 store plugs in here.
  */
 export function createDatasetStorage(config: AppConfig, keyring: Keyring): DatasetStorage {
+  let analyzer: PiiAnalyzer | undefined;
   return {
     keyring,
     blobs: new LocalFsBlobStore(join(config.dataDir, 'blobs')),
-    analyzer: new PiiAnalyzer(),
+    // Built on the first upload, not at boot: its name and word lists are ~16 MiB of heap (and ~40 MiB of V8 heap
+    // reserved around them) that a server which never takes an upload should not carry.
+    get analyzer(): PiiAnalyzer {
+      analyzer ??= new PiiAnalyzer();
+      return analyzer;
+    },
     maxUploadBytes: config.datasets.maxUploadBytes,
   };
 }

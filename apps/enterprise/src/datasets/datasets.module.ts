@@ -4,6 +4,7 @@ import { APP_CONFIG, DatasetKeyRegistryModule, type AppConfig } from '@confide/p
 import { createDatasetStorage, DATASET_STORAGE } from './dataset-storage.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
+import { AbandonedUploadSweeper } from './abandoned-uploads.sweeper.js';
 import { FheModule } from '../fhe/fhe.module.js';
 
 /** Datasets: streaming upload, validation, PII scan, protection and sealed storage (DESIGN §5.1–5.2). */
@@ -13,6 +14,6 @@ import { FheModule } from '../fhe/fhe.module.js';
   // the attestation app runs in this process (a split deployment shares the database and the KEK).
   imports: [FheModule, DatasetKeyRegistryModule],
   controllers: [DatasetsController],
-  providers: [DatasetsService, { provide: DATASET_STORAGE, inject: [APP_CONFIG, Keyring], useFactory: (config: AppConfig, keyring: Keyring) => createDatasetStorage(config, keyring) }],
+  providers: [DatasetsService, AbandonedUploadSweeper, { provide: DATASET_STORAGE, inject: [APP_CONFIG, Keyring], useFactory: (config: AppConfig, keyring: Keyring) => createDatasetStorage(config, keyring) }],
 })
 export class DatasetsModule {}

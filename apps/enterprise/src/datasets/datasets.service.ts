@@ -18,7 +18,17 @@ import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from 
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '@confide/keybroker';
 import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
-import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from './dataset-outcomes.js';
+import {
+  assertIdempotencyKey,
+  datasetBlobKeys,
+  datasetDto,
+  isUniqueViolation,
+  recordInvalidDataset,
+  replayUpload,
+  validationReportDto,
+  withUploadHeartbeat,
+  wrappedKeyRow,
+} from './dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 
 export interface UploadMeta {
@@ -33,8 +43,6 @@ export interface CreateResult {
   readonly dataset: DatasetDto;
   readonly replayed: boolean;
 }
-
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
  * The dataset flow (DESIGN §5.1): stream → validate → scan → protect → seal, in one pass. The row is `processing`
@@ -69,12 +77,10 @@ export class DatasetsService {
     const policyName = assertPolicyName(q.policy);
     const policy = buildProtectionPolicy(q.protect ?? {});
     const format = q.format ?? (meta.contentType === 'text/csv' ? 'csv' : 'jsonl');
-    if (meta.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(meta.idempotencyKey)) {
-      throw new DatasetError('idempotency_key_reused', 'Idempotency-Key must be 8-128 characters of [A-Za-z0-9._:-]', 'Idempotency-Key');
-    }
+    assertIdempotencyKey(meta.idempotencyKey);
     if (meta.idempotencyKey) {
       const existing = await this.repo.findByIdempotencyKey(p.tenantId, meta.idempotencyKey);
-      if (existing) return this.replay(p, existing, body);
+      if (existing) return replayUpload(existing, 'tee', body, this.storage.maxUploadBytes, () => this.get(p, existing.id));
     }
 
     const id = randomUUID();
@@ -123,7 +129,7 @@ export class DatasetsService {
           throw e;
         });
 
-      const blobKey = `datasets/${id}/v1.sealed`;
+      const blobKey = datasetBlobKeys(id).sealed;
       const meter = meterUpload(body, max);
       const secret = protect.dek.exportBytes();
       let processor: DatasetProcessor;
@@ -144,16 +150,19 @@ export class DatasetsService {
       // The blob store wraps whatever its source throws; keep the pipeline's own error to answer with.
       let sourceError: unknown;
       // The processor plants the canaries (libs/canary) that are checked on a returned model before a job succeeds.
+      const repo = this.repo;
       async function* protectedStream(): AsyncGenerator<Buffer> {
         try {
-          yield* processor.process(meter.source);
+          yield* processor.process(withUploadHeartbeat(meter.source, repo, p.tenantId, id));
         } catch (e) {
           sourceError = e;
           throw e;
         }
       }
       try {
-        const put = await this.storage.blobs.put(blobKey, sealIterable(protectedStream(), { dek: seal.dek, context: binding }));
+        // consumeInput: the processor's output chunks are fresh buffers nothing reads after yielding, so they are sealed
+        // in place (no allocation per segment on the native AES-GCM path).
+        const put = await this.storage.blobs.put(blobKey, sealIterable(protectedStream(), { dek: seal.dek, context: binding, consumeInput: true }));
         sealedBytes = put.bytes;
       } catch (caught) {
         const e = sourceError ?? caught;
@@ -276,34 +285,11 @@ export class DatasetsService {
       });
     });
   }
-
-  /**
-   * A retry with the Idempotency-Key of a finished upload: the body must be the same bytes (compared by SHA-256
-   * while streaming it through the same size limit), and the stored dataset is returned.
-   */
-  private async replay(p: Principal, existing: DatasetRecord, body: Readable): Promise<CreateResult> {
-    if (existing.status === 'processing') throw new DatasetError('upload_in_progress', 'an upload with this Idempotency-Key is in progress');
-    const meter = meterUpload(body, this.storage.maxUploadBytes);
-    for await (const _chunk of meter.source) {
-      // hashing only
-    }
-    if (meter.sha256() !== existing.contentSha256) {
-      throw new DatasetError('idempotency_key_reused', 'this Idempotency-Key was used for a different file', 'Idempotency-Key');
-    }
-    return { dataset: await this.get(p, existing.id), replayed: true };
-  }
 }
-
 
 function notFound(): DatasetError {
   return new DatasetError('dataset_not_found', 'no dataset with this id');
 }
-
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; driverError?: { code?: string } };
-  return err?.code === '23505' || err?.driverError?.code === '23505';
-}
-
 
 function findingRows(s: PiiSummary): PiiFindingRecord[] {
   return s.fields.map((f) => ({ ...f }));

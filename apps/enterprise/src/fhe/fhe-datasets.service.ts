@@ -17,7 +17,17 @@ import { sealBuffer, type DataKey, type WrappedDek } from '@confide/envelope';
 import { encryptFheDataset, FheError, prepareFheDataset, type FheDatasetSpec } from '@confide/fhe';
 import { DatasetRepository, FheRepository, type DatasetRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
-import { datasetDto, recordInvalidDataset, validationReportDto, wrappedKeyRow } from '../datasets/dataset-outcomes.js';
+import {
+  assertIdempotencyKey,
+  datasetBlobKeys,
+  datasetDto,
+  isUniqueViolation,
+  recordInvalidDataset,
+  replayUpload,
+  validationReportDto,
+  withUploadHeartbeat,
+  wrappedKeyRow,
+} from '../datasets/dataset-outcomes.js';
 import { DATASET_STORAGE, type DatasetStorage } from '../datasets/dataset-storage.js';
 import type { CreateResult, UploadMeta } from '../datasets/datasets.service.js';
 import { collectFheRows } from './fhe-rows.js';
@@ -55,7 +65,11 @@ export class FheDatasetsService {
     }
     const max = this.storage.maxUploadBytes;
     if (meta.contentLength !== undefined && meta.contentLength > max) throw new DatasetError('upload_too_large', `the upload exceeds the limit of ${max} bytes`);
-    if (meta.idempotencyKey !== undefined) throw new DatasetError('idempotency_key_reused', 'Idempotency-Key is not supported for FHE uploads yet; retry without it', 'Idempotency-Key');
+    assertIdempotencyKey(meta.idempotencyKey);
+    if (meta.idempotencyKey) {
+      const existing = await this.datasets.findByIdempotencyKey(p.tenantId, meta.idempotencyKey);
+      if (existing) return replayUpload(existing, 'fhe', body, max, () => this.get(p, existing.id));
+    }
     const name = normaliseDatasetName(q.filename ?? 'dataset');
     const policyName = assertPolicyName(q.policy);
     const policy = buildProtectionPolicy(q.protect ?? {});
@@ -65,7 +79,7 @@ export class FheDatasetsService {
     const id = randomUUID();
     const keys: { purpose: 'protect' | 'fhe_secret' | 'fhe_holdout'; key: { dek: DataKey; wrapped: WrappedDek } }[] = [];
     const binding = (purpose: string) => ({ tenantId: p.tenantId, datasetId: `${id}#${purpose}` });
-    const blobs = { ciphertexts: `datasets/${id}/fhe/ciphertexts.bin`, bundle: `datasets/${id}/fhe/bundle.bin`, holdout: `datasets/${id}/fhe/holdout.sealed` };
+    const blobs = datasetBlobKeys(id).fhe;
     try {
       for (const purpose of ['protect', 'fhe_secret', 'fhe_holdout'] as const) {
         keys.push({ purpose, key: await this.storage.keyring.generateDek(binding(purpose), { keyId: `ds.${id}.${purpose}` }) });
@@ -81,7 +95,7 @@ export class FheDatasetsService {
         protection: 'fhe',
         policy: policyName,
         operators: describePolicy(policy),
-        idempotencyKey: null,
+        idempotencyKey: meta.idempotencyKey ?? null,
         contentSha256: null,
         bytes: 0,
         records: 0,
@@ -103,7 +117,10 @@ export class FheDatasetsService {
           outcome: 'success',
           details: { format, protection: 'fhe', policy: policyName, key_id: keyOf('fhe_secret').wrapped.keyId, key_version: keyOf('fhe_secret').wrapped.keyVersion, skip_invalid: q.skip_invalid },
           sensitive: { name },
-        });
+        }).catch((e: unknown) => {
+        if (meta.idempotencyKey && isUniqueViolation(e)) throw new DatasetError('upload_in_progress', 'an upload with this Idempotency-Key is in progress');
+        throw e;
+      });
       });
 
       const meter = meterUpload(body, max);
@@ -118,7 +135,7 @@ export class FheDatasetsService {
         const fields = [spec.label.field, ...(spec.text ?? []), ...(spec.numeric ?? [])];
         let rows;
         try {
-          rows = await collectFheRows(processor.process(meter.source), () => processor.report.format, fields);
+          rows = await collectFheRows(processor.process(withUploadHeartbeat(meter.source, this.datasets, p.tenantId, id)), () => processor.report.format, fields);
         } catch (e) {
           if (e instanceof DatasetError && e.code === 'dataset_invalid') return await recordInvalidDataset({ ds: this.ds, repo: this.datasets, audit: this.audit }, p, id, { sha256: meter.sha256(), bytes: meter.bytes() }, processor.report);
           throw e;

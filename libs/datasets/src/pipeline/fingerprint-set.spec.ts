@@ -29,4 +29,20 @@ describe('FingerprintSet', () => {
     expect(set.add(0xffffffff, -1)).toBe(true);
     expect(set.has(0xffffffff, 0xffffffff)).toBe(true);
   });
+
+  it('stays within 8 bytes / (3/8 load) a fingerprint, resizing one shard at a time', () => {
+    const set = new FingerprintSet();
+    let largestStep = 0;
+    let before = set.bytes;
+    for (let i = 0; i < 200_000; i++) {
+      set.add(...fp(i));
+      largestStep = Math.max(largestStep, set.bytes - before);
+      before = set.bytes;
+    }
+    expect(set.size).toBe(200_000);
+    // Worst case just after a shard doubled: 3/8 full. Plus the minimum table of every shard.
+    expect(set.bytes).toBeLessThanOrEqual((200_000 * 8) / (3 / 8) + 64 * 16 * 8);
+    // A resize grows one shard, never the whole table (one shard at 200k rows is ~64 KiB).
+    expect(largestStep).toBeLessThan(set.bytes / 16);
+  });
 });

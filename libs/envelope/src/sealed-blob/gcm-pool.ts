@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
+import { GCM_UPDATE_SLICE } from '../primitives/gcm-backend.js';
 
 /**
  * A small pool of worker threads running AES-256-GCM over whole segments. Segments of a sealed blob are independent
@@ -12,8 +13,8 @@ import type { KeyObject } from 'node:crypto';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createCipheriv, createDecipheriv } = require('node:crypto');
-// GCM over 256 KiB slices: smaller outputs come from reusable heap memory instead of fresh pages each segment.
-const SLICE = 256 * 1024;
+// GCM over slices of GCM_UPDATE_SLICE (primitives/gcm-backend.ts says why).
+const SLICE = ${GCM_UPDATE_SLICE};
 function own(buf) { return buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength; }
 function run(cipher, data) {
   const out = [];

@@ -1,6 +1,4 @@
 import {
-  createCipheriv,
-  createDecipheriv,
   createHash,
   createSecretKey,
   randomBytes,
@@ -10,6 +8,7 @@ import {
 import { encodeFields, u32 } from '../encoding/length-prefixed.js';
 import { EnvelopeError } from '../envelope.error.js';
 import { hkdfSha256 } from '../primitives/aead.js';
+import { defaultGcm, type GcmBackend } from '../primitives/gcm-backend.js';
 import type { DataKey } from '../keys/data-key.js';
 import { ByteQueue, splitTail } from './byte-queue.js';
 import {
@@ -49,6 +48,13 @@ export interface SealOptions {
    * worker-thread pool, output order and bytes unchanged. 1 or absent = serial on the calling thread.
    */
   readonly parallelism?: number;
+  /**
+   * The caller gives up the chunks it pushes: they may be encrypted in place and handed back as the sealed output, so
+   * the writer allocates nothing per segment. Pass true only when nothing reads a chunk after pushing it.
+   */
+  readonly consumeInput?: boolean;
+  /** AES-GCM implementation (tests and the bench run each); default: the native addon if built, else node:crypto. */
+  readonly gcm?: GcmBackend;
 }
 
 export interface OpenOptions {
@@ -56,6 +62,8 @@ export interface OpenOptions {
   readonly context: SealContext;
   /** Streaming forms only (createOpenStream, openIterable): segments opened at once on the worker pool, as for sealing. */
   readonly parallelism?: number;
+  /** As for SealOptions. */
+  readonly gcm?: GcmBackend;
 }
 
 const KDF_LABEL = 'confide/sealed-blob/v1';
@@ -75,6 +83,8 @@ function assertContext(context: SealContext): void {
 
 export interface BlobKeys {
   readonly key: KeyObject;
+  /** The same key as bytes, for the GCM backends. */
+  readonly raw: Buffer;
   readonly commitment: Buffer;
   readonly aad: Buffer;
 }
@@ -87,10 +97,11 @@ export interface BlobKeys {
 export function deriveBlobKeys(dek: DataKey, header: { boundBytes: Buffer; salt: Buffer; keyVersion: number }, context: SealContext): BlobKeys {
   const info = encodeFields(KDF_LABEL, [header.boundBytes, context.tenantId, context.datasetId, u32(header.keyVersion)]);
   const okm = hkdfSha256(dek.material(), header.salt, info, 32 + COMMITMENT_LENGTH);
-  const key = createSecretKey(okm.subarray(0, 32));
+  const raw = Buffer.from(okm.subarray(0, 32));
+  const key = createSecretKey(raw);
   const commitment = Buffer.from(okm.subarray(32));
   okm.fill(0);
-  return { key, commitment, aad: createHash('sha256').update(info).digest() };
+  return { key, raw, commitment, aad: createHash('sha256').update(info).digest() };
 }
 
 /** nonce = prefix (7) ‖ segment counter (4, big-endian) ‖ last-segment flag (1). */
@@ -133,6 +144,8 @@ export class SealedBlobWriter {
   readonly #keys: BlobKeys;
   readonly #noncePrefix: Buffer;
   readonly #segmentSize: number;
+  readonly #gcm: GcmBackend;
+  readonly #inPlace: boolean;
   readonly #queue = new ByteQueue();
   #counter = 0;
   #headerSent = false;
@@ -144,6 +157,8 @@ export class SealedBlobWriter {
     this.#noncePrefix = state.noncePrefix;
     this.#keys = state.keys;
     this.header = state.header;
+    this.#gcm = options.gcm ?? defaultGcm();
+    this.#inPlace = options.consumeInput === true;
   }
 
   push(chunk: Uint8Array): Buffer[] {
@@ -175,13 +190,10 @@ export class SealedBlobWriter {
     if (this.#counter >= MAX_SEGMENTS) {
       throw new EnvelopeError('blob_too_large', 'blob exceeds 2^32 segments; use a larger segment size');
     }
-    const cipher = createCipheriv('aes-256-gcm', this.#keys.key, segmentNonce(this.#noncePrefix, this.#counter, last), {
-      authTagLength: TAG_LENGTH,
-    });
-    cipher.setAAD(this.#keys.aad);
-    for (const piece of pieces) out.push(cipher.update(piece));
-    cipher.final();
-    out.push(cipher.getAuthTag());
+    const nonce = segmentNonce(this.#noncePrefix, this.#counter, last);
+    const sealed = this.#gcm.seal(this.#keys.raw, nonce, this.#keys.aad, pieces, this.#inPlace);
+    for (const piece of sealed.out) out.push(piece);
+    out.push(sealed.tag);
     this.#counter += 1;
   }
 }
@@ -194,6 +206,7 @@ type ReaderState = 'header' | 'segments' | 'done' | 'failed';
  */
 export class SealedBlobReader {
   readonly #options: OpenOptions;
+  readonly #gcm: GcmBackend;
   readonly #queue = new ByteQueue();
   #state: ReaderState = 'header';
   #header: SealedBlobHeader | undefined;
@@ -203,6 +216,7 @@ export class SealedBlobReader {
   constructor(options: OpenOptions) {
     assertContext(options.context);
     this.#options = options;
+    this.#gcm = options.gcm ?? defaultGcm();
   }
 
   /** The parsed header, once enough bytes have been read. */
@@ -306,19 +320,7 @@ export class SealedBlobReader {
   #tryOpen(body: Buffer[], tag: Buffer, last: boolean): Buffer[] | undefined {
     const header = this.#header as SealedBlobHeader;
     const keys = this.#keys as BlobKeys;
-    const decipher = createDecipheriv('aes-256-gcm', keys.key, segmentNonce(header.noncePrefix, this.#counter, last), {
-      authTagLength: TAG_LENGTH,
-    });
-    decipher.setAAD(keys.aad);
-    decipher.setAuthTag(tag);
-    const out = body.map((piece) => decipher.update(piece));
-    try {
-      decipher.final();
-    } catch {
-      for (const p of out) p.fill(0);
-      return undefined;
-    }
-    return out;
+    return this.#gcm.open(keys.raw, segmentNonce(header.noncePrefix, this.#counter, last), keys.aad, body, tag);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { DatasetCanaryEntity } from '../entities/dataset-canary.entity.js';
 import { DatasetPiiFindingEntity } from '../entities/dataset-pii-finding.entity.js';
 import { DatasetValidationReportEntity } from '../entities/dataset-validation-report.entity.js';
@@ -89,6 +89,32 @@ export class DatasetRepository {
       await em.getRepository(DatasetCanaryEntity).insert(o.canaries.map((c) => ({ ...c, id: randomUUID(), datasetId: id, tenantId })));
     }
     if (o.status === 'invalid') await em.getRepository(DatasetWrappedKeyEntity).delete({ datasetId: id, tenantId });
+  }
+
+  /** Upload heartbeat: a `processing` row's updated_at moves while its upload streams (see deleteAbandoned). */
+  async touchProcessing(tenantId: string, id: string): Promise<void> {
+    await this.ds.getRepository(DatasetEntity).update({ id, tenantId, status: 'processing' }, { updatedAt: new Date() });
+  }
+
+  /**
+   * Deletes (cascade) up to `limit` rows still `processing` whose heartbeat stopped before `cutoff` — uploads whose
+   * process died — and returns them. The rows are locked as they are chosen (a heartbeat racing the sweep waits, then
+   * finds no row), and rows another sweeper holds are skipped. Call inside a transaction.
+   */
+  async deleteAbandoned(em: EntityManager, cutoff: Date, limit: number): Promise<Array<Pick<DatasetRecord, 'id' | 'tenantId' | 'protection'>>> {
+    const rows = await em
+      .getRepository(DatasetEntity)
+      .createQueryBuilder('d')
+      .select(['d.id', 'd.tenantId', 'd.protection'])
+      .where(`d.status = 'processing'`)
+      .andWhere('d.updated_at < :cutoff', { cutoff })
+      .orderBy('d.updated_at', 'ASC')
+      .limit(limit)
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .getMany();
+    if (rows.length > 0) await em.getRepository(DatasetEntity).delete({ id: In(rows.map((r) => r.id)) });
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenantId, protection: r.protection }));
   }
 
   /** Removes a dataset and (cascade) its report, findings, keys and canaries. True when a row was deleted. */
