@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester } from '@confide/attestation';
@@ -104,10 +104,10 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
     SCHEDULER_PLACEMENT_INTERVAL_MS: '100',
     SCHEDULER_SWEEP_INTERVAL_MS: '200',
   });
-  const startNode = async (name: string, price: number): Promise<{ proc: Proc; id: string }> => {
+  const startNode = async (name: string, price: number, extraArgs: string[] = []): Promise<{ proc: Proc; id: string }> => {
     const dir = mkdtempSync(join(tmpdir(), `confide-node-${name}-`));
     nodeDirs.set(name, dir);
-    const proc = startNodeProcess(name, ['--tee', 'simulated', '--price', String(price), '--state-dir', dir], { CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir });
+    const proc = startNodeProcess(name, ['--tee', 'simulated', '--price', String(price), '--state-dir', dir, ...extraArgs], { CONFIDE_URL: gateway.url, CONFIDE_DATA_DIR: dataDir });
     track(proc);
     const rows = await waitFor(`node ${name} registers`, () => db.query(`SELECT id FROM scheduler.nodes WHERE name = $1`, [name]).then((r) => r.rows), (r) => r.length === 1 || !proc.running, 30_000);
     if (!proc.running) throw new Error(`node ${name} exited\n${proc.tail()}`);
@@ -279,9 +279,14 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   }, 360_000);
 
   it('cancel during training on a node process: the node stops and confirms; a key release after the cancel is refused', async () => {
-    const n = await startNode('snp-e', 1);
+    // A trainer that runs until it is stopped (an allow-listed `command`), so the cancel always lands mid-training
+    // however fast the machine is; the text classifier can finish before the next heartbeat carries the cancel.
+    const scriptDir = mkdtempSync(join(tmpdir(), 'confide-spin-'));
+    writeFileSync(join(scriptDir, 'spin.cjs'), "console.log(JSON.stringify({ step: 0, loss: 1 }));\nsetInterval(() => {}, 1000);\n");
+    writeFileSync(join(scriptDir, 'commands.json'), JSON.stringify({ spin: { executable: process.execPath, args: [join(scriptDir, 'spin.cjs')], killGraceMs: 500 } }));
+    const n = await startNode('snp-e', 1, ['--commands', join(scriptDir, 'commands.json')]);
     try {
-      const created = await api('POST', '/v1/fine_tuning/jobs', { training_file: datasetId, trainer: 'text-classifier', hyperparameters: { n_epochs: 50, batch_size: 4 }, seed: 3 });
+      const created = await api('POST', '/v1/fine_tuning/jobs', { training_file: datasetId, trainer: 'command', hyperparameters: { command: 'spin' }, seed: 3 });
       expect(created.status).toBe(201);
       const id = created.body.id as string;
       const running = await waitFor('job trains', () => getJob(id), (j) => j.phase === 'training' || TERMINAL.includes(j.status), 60_000);
@@ -310,6 +315,7 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
     } finally {
       mustRun.delete(n.proc);
       await n.proc.stop();
+      rmSync(scriptDir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -98,7 +98,7 @@ describe('TEE job path end to end (Postgres, HTTP, node agents)', () => {
     for (const n of agents) await n.stop();
     await s?.stop();
     for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 
   it('registers the dataset seal key with the key broker (same transaction) and plants classifier canaries', async () => {
     const keys = await s.dataSource.query(`SELECT release_policy FROM attestation.dataset_keys WHERE dataset_id = $1`, [datasetId]);
