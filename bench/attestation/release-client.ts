@@ -2,15 +2,17 @@
  * The key-release bench's load generator, run as its own process by attestation.bench.ts (its own event loop and
  * CPU, and none of the server's modules loaded, so their heap is not collected on its time): request i is due at
  * start + i / rate whether or not earlier ones finished (open loop), latency counts from the due time. Reads its
- * configuration from BENCH_CLIENT_CONFIG and prints one JSON line.
+ * configuration from the file BENCH_CLIENT_CONFIG_FILE names (and deletes it) and prints one JSON line.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 
 export interface ClientConfig {
   readonly url: string;
   readonly token: string;
-  /** The JSON body to POST; null sends a GET without one (the bench's HTTP floor). */
-  readonly body: unknown;
+  /** The JSON bodies to POST, request i sending body i mod length; null sends a GET without one (the HTTP floor). */
+  readonly bodies: readonly unknown[] | null;
   readonly rate: number;
   readonly seconds: number;
 }
@@ -98,17 +100,22 @@ class RawConnection {
 
 /** The child: request i is due at start + i / rate whether or not earlier ones finished (open loop). */
 export async function releaseClient(): Promise<void> {
-  const config = JSON.parse(process.env.BENCH_CLIENT_CONFIG ?? '{}') as ClientConfig;
+  const file = process.env.BENCH_CLIENT_CONFIG_FILE;
+  if (!file) throw new Error('BENCH_CLIENT_CONFIG_FILE is not set');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as ClientConfig;
+  rmSync(dirname(file), { recursive: true, force: true });
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(config.url)) throw new Error('the release client only talks to 127.0.0.1');
   const target = new URL(config.url);
-  // Every request is the same bytes: built once.
-  const payload = config.body === null ? Buffer.alloc(0) : Buffer.from(JSON.stringify(config.body));
-  const head =
-    config.body === null
-      ? `GET ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\nauthorization: Bearer ${config.token}\r\n\r\n`
-      : `POST ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\nauthorization: Bearer ${config.token}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n`;
-  const request = Buffer.concat([Buffer.from(head, 'latin1'), payload]);
+  // Every request's bytes are built before the clock starts.
+  const build = (body: unknown): Buffer => {
+    if (body === null) return Buffer.from(`GET ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\nauthorization: Bearer ${config.token}\r\n\r\n`, 'latin1');
+    const payload = Buffer.from(JSON.stringify(body));
+    const head =
+      `POST ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\nauthorization: Bearer ${config.token}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n`;
+    return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
+  };
+  const requests = config.bodies === null ? [build(null)] : config.bodies.map(build);
   // At most CLIENT_CONNECTIONS keep-alive connections, like a real client pool: requests beyond that wait in the
   // client, and that wait counts in their latency (measured from the due time) instead of a connect storm.
   const idle: RawConnection[] = [];
@@ -136,7 +143,7 @@ export async function releaseClient(): Promise<void> {
     if (next) next(c);
     else idle.push(c);
   };
-  const postOnce = async (): Promise<number> => {
+  const postOnce = async (request: Buffer): Promise<number> => {
     const c = await acquire();
     try {
       return await c.send(request, 30_000);
@@ -158,7 +165,7 @@ export async function releaseClient(): Promise<void> {
     inflight.push(
       (async () => {
         try {
-          const status = await postOnce();
+          const status = await postOnce(requests[i % requests.length]!);
           if (status < 200 || status > 299) throw new Error(`HTTP ${status}`);
           // From when the request was due, so falling behind counts (no coordinated omission).
           latencies.push(performance.now() - due);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LeaseAssignment } from '@confide/contracts';
 import { DataKey, openBuffer, sealBuffer } from '@confide/envelope';
+import { TEE_KEY_CURVE } from '@confide/keybroker';
 import { labeledExampleFromRecord, TEXT_CLASSIFIER_FORMAT, TextClassifierTrainer, type LabeledExample, type TrainingMetricEvent } from '@confide/training';
 import { compactDecrypt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { AgentFailure } from './agent-failure.js';
@@ -91,9 +92,9 @@ export class LeaseRunner {
 
       // 1. Attest an ephemeral key made for this lease.
       this.phase = 'attesting';
-      const tee = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: false });
+      const tee = await generateKeyPair('ECDH-ES+A256KW', { crv: TEE_KEY_CURVE, extractable: false });
       const { kty, crv, x, y } = await exportJWK(tee.publicKey);
-      const teeJwk = { kty: kty as 'EC', crv: crv as 'P-384', x: x!, y: y! };
+      const teeJwk = { kty: kty as 'EC', crv: crv as typeof TEE_KEY_CURVE, x: x!, y: y! };
       const { nonce } = await this.api.json<{ nonce: string }>('POST', '/attestation/v1/challenge', { job_id: jobId, lease_epoch: epoch });
       const ev = await this.evidence.collect(Buffer.from(nonce, 'hex'), teeJwk);
       this.check();
@@ -266,7 +267,7 @@ export class LeaseRunner {
   }
 }
 
-type TeeJwk = { kty: 'EC'; crv: 'P-384'; x: string; y: string };
+type TeeJwk = { kty: 'EC'; crv: typeof TEE_KEY_CURVE; x: string; y: string };
 
 async function openJwe(jwe: string, key: CryptoKey): Promise<Uint8Array> {
   const { plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: ['ECDH-ES+A256KW'], contentEncryptionAlgorithms: ['A256GCM'] });

@@ -1,5 +1,5 @@
 export * from './keybroker.error.js';
-export { normaliseTeePublicJwk, teeKeyThumbprint, type TeePublicJwk } from './tee-key.js';
+export { normaliseTeePublicJwk, teeKeyThumbprint, TEE_KEY_CURVE, type TeePublicJwk } from './tee-key.js';
 export { ServiceSigningKey, SERVICE_SIGNING_ALG } from './service-signing-key.js';
 export {
   AttestationResultSigner,

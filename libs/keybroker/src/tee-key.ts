@@ -6,6 +6,14 @@ import { KeyBrokerError } from './keybroker.error.js';
 /** Curves a TEE may use for its ephemeral key-agreement key (ECDH-ES+A256KW recipients). */
 const EC_CURVES = new Set<string>(['P-256', 'P-384', 'P-521']);
 
+/**
+ * The curve the node agent makes its per-lease TEE key on. P-256: 128-bit security for a key that lives one lease,
+ * as CoCo Trustee's EC TEE keys (AWS KMS's Nitro recipients are RSA-2048, 112-bit). P-384 would cost the key broker
+ * about 1.6 ms of CPU per release for the ephemeral ECDH-ES (OpenSSL has a constant-time assembly path for P-256 only;
+ * ~0.05 ms there), which alone is a third of a release. The broker accepts P-256, P-384 and P-521 from any TEE.
+ */
+export const TEE_KEY_CURVE = 'P-256' as const;
+
 /** An enclave's ephemeral public key, reduced to its RFC 7638 required members. */
 export type TeePublicJwk = {
   readonly kty: 'EC';
