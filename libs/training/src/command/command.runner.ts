@@ -75,6 +75,8 @@ export async function runCommand(options: CommandRunOptions, onMetric: MetricLis
   let stopForOutput: () => void = () => undefined;
   const decoder = new StringDecoder('utf8');
   const handleLine = (line: string, tooLong: boolean): void => {
+    // Strict: once a line broke the limit the output is invalid, and lines after it (even in the same chunk) are ignored.
+    if (invalidLine) return;
     lineNumber++;
     const event = tooLong ? ({ type: 'malformed', line: lineNumber, reason: 'line_too_long' } as const) : parseMetricLine(line, lineNumber);
     if (event === null) return;
