@@ -113,6 +113,8 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
         ...(t.requeueDelayMs !== undefined ? { requeueDelayMs: t.requeueDelayMs } : {}),
         ...(t.error ? { error: { ...t.error, param: null } } : {}),
       });
+      // The node that produced a failed output never gets this job again (placement excludes it).
+      if (record.verdict === 'failed') await this.scheduler.markVerificationFailed(em, locked.id, record.lease_epoch);
       // A replay mismatch already cut the node's reputation when the replay reported.
       if (record.verdict === 'failed' && record.node_id && record.code !== 'replay_mismatch') await this.scheduler.recordOutcome(em, record.node_id, 'verification_failed');
       if (record.verdict === 'failed' && locked.trainer === FHE_LOGREG_TRAINER) await this.fhe.resetRun(em, locked);

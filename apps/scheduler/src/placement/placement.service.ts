@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { applyJobTransition } from '../common/job-transitions.js';
 import { SchedulerSettings } from '../common/scheduler.settings.js';
 
-export function placementFilterOf(job: Pick<JobRecord, 'privacy' | 'placement'>): PlacementFilter {
+export function placementFilterOf(job: Pick<JobRecord, 'privacy' | 'placement'> & { readonly id?: string }): PlacementFilter {
   const r = requirementsFor(job.privacy as { mode: 'tee' | 'fhe' }, job.placement);
   const patterns = regionPatterns(r.regions);
   return {
@@ -18,6 +18,7 @@ export function placementFilterOf(job: Pick<JobRecord, 'privacy' | 'placement'>)
     ...(r.maxHourlyPrice !== undefined ? { maxHourlyPrice: r.maxHourlyPrice } : {}),
     minReliability: r.minReliability,
     allowInterruptible: r.allowInterruptible,
+    ...(job.id ? { jobId: job.id } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ export interface PlacementFilter {
   readonly maxHourlyPrice?: number;
   readonly minReliability: number;
   readonly allowInterruptible: boolean;
+  /** The job being placed: a node whose output for this job failed verification is never given it again. */
+  readonly jobId?: string;
 }
 
 /** Beta(4, 1) prior: a new node starts at 0.8; lost leases and failed verifications cost, preemption a little. */
@@ -32,7 +34,9 @@ const FILTER_SQL = `
   AND ($3::text[] IS NULL OR n.gpu_model = ANY($3::text[]))
   AND ($4::text[] IS NULL OR n.region LIKE ANY($4::text[]))
   AND ($5::float8 IS NULL OR n.hourly_price <= $5)
-  AND n.reliability >= $6 AND ($7::boolean OR NOT n.interruptible)`;
+  AND n.reliability >= $6 AND ($7::boolean OR NOT n.interruptible)
+  AND ($8::uuid IS NULL OR NOT EXISTS (
+    SELECT 1 FROM scheduler.leases x WHERE x.job_id = $8::uuid AND x.node_id = n.id AND x.end_reason = 'verification_failed'))`;
 
 const filterParams = (f: PlacementFilter): unknown[] => [
   [...f.teeTypes],
@@ -42,6 +46,7 @@ const filterParams = (f: PlacementFilter): unknown[] => [
   f.maxHourlyPrice ?? null,
   f.minReliability,
   f.allowInterruptible,
+  f.jobId ?? null,
 ];
 
 /** The rank: expected price of a completed hour (price over reliability), then price, then id for determinism. */
@@ -175,6 +180,14 @@ export class SchedulerRepository {
   }
 
   /** Ends an active lease and frees the node's slot. Returns false if it was not active (already ended). */
+  /**
+   * Marks the completed lease whose output failed verification (canaries, replay): its node is excluded when the job
+   * is placed again (FILTER_SQL), so a re-run after a failed verification always runs elsewhere.
+   */
+  async markVerificationFailed(em: EntityManager, jobId: string, epoch: number): Promise<void> {
+    await em.query(`UPDATE scheduler.leases SET end_reason = 'verification_failed' WHERE job_id = $1 AND epoch = $2 AND state = 'completed'`, [jobId, epoch]);
+  }
+
   async endLease(em: EntityManager, leaseId: string, state: LeaseEndState, reason: string): Promise<boolean> {
     const rows = rowsOf(await em.query(`UPDATE scheduler.leases SET state = $2, ended_at = now(), end_reason = $3 WHERE id = $1 AND state = 'active' RETURNING node_id`, [leaseId, state, reason])) as Array<{ node_id: string }>;
     const r = rows[0];
