@@ -29,6 +29,29 @@ export function validationReportDto(r: ValidationReport): ValidationReportDto {
   };
 }
 
+/** The row an upload starts as: `processing`, nothing counted yet, no blob; the upload fills it in when it succeeds. */
+export function processingRow(
+  p: Principal,
+  d: Pick<DatasetRecord, 'id' | 'name' | 'format' | 'protection' | 'policy' | 'operators' | 'idempotencyKey'>,
+): DatasetRecord {
+  const now = new Date();
+  return {
+    ...d,
+    tenantId: p.tenantId,
+    status: 'processing',
+    contentSha256: null,
+    bytes: 0,
+    records: 0,
+    validRecords: 0,
+    skippedRecords: 0,
+    blobKey: null,
+    sealedBytes: null,
+    createdBy: p.subject,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export function wrappedKeyRow(purpose: WrappedDatasetKey['purpose'], w: WrappedDek): WrappedDatasetKey {
   return { purpose, keyId: w.keyId, keyVersion: w.keyVersion, kekId: w.kekId, kekVersion: w.kekVersion, wrapped: wrappedDekToString(w) };
 }

@@ -16,13 +16,14 @@ import {
 import type { Principal } from '@confide/domain';
 import { sealIterable, wrappedDekToString, type DataKey, type WrappedDek } from '@confide/envelope';
 import { DATASET_KEY_REGISTRY, type DatasetKeyRegistry } from '@confide/keybroker';
-import { DatasetRepository, type DatasetRecord, type PiiFindingRecord } from '@confide/persistence';
+import { DatasetRepository, type PiiFindingRecord } from '@confide/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   assertIdempotencyKey,
   datasetBlobKeys,
   datasetDto,
   isUniqueViolation,
+  processingRow,
   recordInvalidDataset,
   replayUpload,
   validationReportDto,
@@ -89,28 +90,15 @@ export class DatasetsService {
     let protect: { dek: DataKey; wrapped: WrappedDek } | undefined;
     try {
       protect = await this.storage.keyring.generateDek({ tenantId: p.tenantId, datasetId: `${id}#protect` }, { keyId: `ds.${id}.protect` });
-      const now = new Date();
-      const row: DatasetRecord = {
+      const row = processingRow(p, {
         id,
-        tenantId: p.tenantId,
         name,
-        status: 'processing',
         format: format === 'jsonl' ? null : format,
         protection: q.protection,
         policy: policyName,
         operators: describePolicy(policy),
         idempotencyKey: meta.idempotencyKey ?? null,
-        contentSha256: null,
-        bytes: 0,
-        records: 0,
-        validRecords: 0,
-        skippedRecords: 0,
-        blobKey: null,
-        sealedBytes: null,
-        createdBy: p.subject,
-        createdAt: now,
-        updatedAt: now,
-      };
+      });
       await this.ds
         .transaction(async (em) => {
           await this.repo.insertProcessing(em, row, [wrappedKeyRow('seal', seal.wrapped), wrappedKeyRow('protect', protect!.wrapped)]);

@@ -15,13 +15,14 @@ import {
 import type { Principal } from '@confide/domain';
 import { sealBuffer, type DataKey, type WrappedDek } from '@confide/envelope';
 import { encryptFheDataset, FheError, prepareFheDataset, type FheDatasetSpec } from '@confide/fhe';
-import { DatasetRepository, FheRepository, type DatasetRecord } from '@confide/persistence';
+import { DatasetRepository, FheRepository } from '@confide/persistence';
 import { DataSource } from 'typeorm';
 import {
   assertIdempotencyKey,
   datasetBlobKeys,
   datasetDto,
   isUniqueViolation,
+  processingRow,
   recordInvalidDataset,
   replayUpload,
   validationReportDto,
@@ -85,28 +86,15 @@ export class FheDatasetsService {
         keys.push({ purpose, key: await this.storage.keyring.generateDek(binding(purpose), { keyId: `ds.${id}.${purpose}` }) });
       }
       const keyOf = (purpose: string) => keys.find((k) => k.purpose === purpose)!.key;
-      const now = new Date();
-      const row: DatasetRecord = {
+      const row = processingRow(p, {
         id,
-        tenantId: p.tenantId,
         name,
-        status: 'processing',
         format: format === 'jsonl' ? null : format,
         protection: 'fhe',
         policy: policyName,
         operators: describePolicy(policy),
         idempotencyKey: meta.idempotencyKey ?? null,
-        contentSha256: null,
-        bytes: 0,
-        records: 0,
-        validRecords: 0,
-        skippedRecords: 0,
-        blobKey: null,
-        sealedBytes: null,
-        createdBy: p.subject,
-        createdAt: now,
-        updatedAt: now,
-      };
+      });
       await this.ds.transaction(async (em) => {
         await this.datasets.insertProcessing(em, row, keys.map((k) => wrappedKeyRow(k.purpose, k.key.wrapped)));
         await this.audit.append(em, {
