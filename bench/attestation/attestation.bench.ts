@@ -207,7 +207,6 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
       bodies.push({ attestation_result: attested.attestation_result, job_id: jobId, lease_epoch: 1 });
     }
     const path = `/attestation/v1/keys/${String(key.id)}/release`;
-    for (let i = 0; i < 50; i++) await post(path, bodies[i % bodies.length]); // warm-up (JIT, pool connections)
 
     // The framework floor in the same run: the same client, rate and connections against GET /health (routing,
     // guard, serialisation, sockets; no auth, no database, no crypto).
@@ -218,6 +217,9 @@ async function releaseLatency(): Promise<ClientResult & { serverCpuMsPerRelease:
     const httpFloorMs = (floorCpu.user + floorCpu.system) / 1000 / Math.max(1, floor.ok);
 
     const before = ecdhEsCpuMs();
+    // Warm-up right before the run (JIT, and the database pool, whose connections close after 10 s idle — as during
+    // the floor run): a server taking 200 releases a second never starts cold.
+    for (let i = 0; i < 100; i++) await post(path, bodies[i % bodies.length]);
     const xacts = async (): Promise<number> => {
       const c = new pg.Client({ connectionString: url.toString() });
       await c.connect();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SimulatedAttester, compositeEvidenceToJson } from '@confide/attestation';
-import { createDataSource, SchedulerLeaseAuthority, SchedulerRepository, INITIAL_RELIABILITY } from '@confide/persistence';
+import { AuditRepository, createDataSource, SchedulerLeaseAuthority, SchedulerRepository, INITIAL_RELIABILITY } from '@confide/persistence';
 import { PlacementService } from '../../apps/scheduler/src/placement/placement.service.js';
 import { SchedulerSettings } from '../../apps/scheduler/src/common/scheduler.settings.js';
 import { SweeperService } from '../../apps/scheduler/src/sweeper/sweeper.service.js';
@@ -46,6 +46,26 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     );
     expect((await n.heartbeat()).status).toBe(200);
     return n;
+  };
+  /**
+   * The key broker's view of a lease, both ways it asks: the pre-check (`checkLease`) and the authoritative check that
+   * writes the release's rows in the same statement (`commitIfHeld`). They must agree, and the fenced row must exist
+   * exactly when the verdict is ok (the rule is written once in SQL and once in code).
+   */
+  const leaseVerdict = async (check: { tenantId: string; jobId: string; leaseEpoch: number; nodeId: string }) => {
+    const authority = new SchedulerLeaseAuthority(s.dataSource);
+    const pre = await authority.checkLease(check, s.dataSource.manager);
+    const marker = randomUUID();
+    const fenced = await authority.commitIfHeld(check, [
+      AuditRepository.pendingInsert({ tenantId: check.tenantId, action: 'test.fenced_write', createdAt: new Date(), payload: JSON.stringify({ marker }) }),
+    ]);
+    expect(fenced).toEqual(pre);
+    const written = await s.dataSource.query(
+      `SELECT (SELECT count(*) FROM audit.pending WHERE payload LIKE $1) + (SELECT count(*) FROM audit.entries WHERE canonical LIKE $1) AS n`,
+      [`%${marker}%`],
+    );
+    expect(Number(written[0].n)).toBe(pre.ok ? 1 : 0);
+    return pre;
   };
   const retireAll = () => s.dataSource.query(`UPDATE scheduler.nodes SET available_until = now() - interval '1 second'`);
 
@@ -187,15 +207,19 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     expect(first.job).toMatchObject({ trainer: 'text-classifier', training_file: dataset });
     expect((await a.heartbeat([{ id: first.id, epoch: 1, phase: 'training' }])).body.leases[0].directive).toBe('continue');
     // The key broker's view: holder, epoch and liveness.
-    const authority = new SchedulerLeaseAuthority(s.dataSource);
-    expect(await authority.checkLease({ tenantId: 'acme', jobId: created.body.id, leaseEpoch: 1, nodeId: a.id }, s.dataSource.manager)).toMatchObject({ ok: true, region: 'eu-west-1' });
+    const held = { tenantId: 'acme', jobId: created.body.id, leaseEpoch: 1, nodeId: a.id };
+    expect(await leaseVerdict(held)).toMatchObject({ ok: true, region: 'eu-west-1' });
+    expect(await leaseVerdict({ ...held, nodeId: randomUUID() })).toEqual({ ok: false, reason: 'lease_holder_mismatch' });
+    expect(await leaseVerdict({ ...held, tenantId: 'globex' })).toEqual({ ok: false, reason: 'lease_unknown' });
+    expect(await leaseVerdict({ ...held, jobId: randomUUID() })).toEqual({ ok: false, reason: 'lease_unknown' });
+    expect(await leaseVerdict({ ...held, leaseEpoch: 2 })).toEqual({ ok: false, reason: 'lease_epoch_stale' });
     // The node goes silent; its lease expires by the database clock and the sweeper re-queues (infra budget, not user).
     await s.dataSource.query(`UPDATE scheduler.leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [first.id]);
     await s.dataSource.query(`UPDATE scheduler.nodes SET available_until = now() - interval '1 second' WHERE id = $1`, [a.id]);
     expect(await s.app.get(SweeperService).sweep()).toBeGreaterThanOrEqual(1);
     const requeued = await api('GET', `/v1/fine_tuning/jobs/${created.body.id}`);
     expect(requeued.body).toMatchObject({ status: 'queued', phase: 'recovering', retries: { infra_used: 1, user_used: 0 } });
-    expect(await authority.checkLease({ tenantId: 'acme', jobId: created.body.id, leaseEpoch: 1, nodeId: a.id }, s.dataSource.manager)).toEqual({ ok: false, reason: 'lease_expired' });
+    expect(await leaseVerdict(held)).toEqual({ ok: false, reason: 'lease_expired' });
     expect((await new SchedulerRepository(s.dataSource).findReputation(a.id))!.lost).toBe(1);
     // Another node takes it at epoch 2.
     const b = await seedNode({ hourlyPrice: 2 });
@@ -209,7 +233,7 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     const stale = await a.complete(first.id, { epoch: 1, outcome: 'succeeded' });
     expect(stale.status).toBe(409);
     expect(stale.body.code).toBe('lease_fenced');
-    expect(await authority.checkLease({ tenantId: 'acme', jobId: created.body.id, leaseEpoch: 1, nodeId: b.id }, s.dataSource.manager)).toEqual({ ok: false, reason: 'lease_epoch_stale' });
+    expect(await leaseVerdict({ ...held, nodeId: b.id })).toEqual({ ok: false, reason: 'lease_epoch_stale' });
     // Checkpoints and metrics flow under the current epoch; completion happens once.
     expect((await b.call('POST', `/scheduler/v1/nodes/${b.id}/leases/${second.id}/checkpoints`, { epoch: 2, step_number: 10, metrics: { train_loss: 0.4 } })).status).toBe(200);
     expect((await b.complete(second.id, { epoch: 2, outcome: 'succeeded', result: { trained_tokens: 1200 } })).status).toBe(200);
@@ -257,7 +281,7 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     expect(c.body).toMatchObject({ status: 'running', phase: 'cancelling' });
     expect((await n.heartbeat([{ id: lease.id, epoch: lease.epoch }])).body.leases[0].directive).toBe('cancel');
     // The key broker refuses a release once cancel was asked.
-    expect(await new SchedulerLeaseAuthority(s.dataSource).checkLease({ tenantId: 'acme', jobId: id, leaseEpoch: lease.epoch, nodeId: n.id }, s.dataSource.manager)).toEqual({ ok: false, reason: 'job_cancelled' });
+    expect(await leaseVerdict({ tenantId: 'acme', jobId: id, leaseEpoch: lease.epoch, nodeId: n.id })).toEqual({ ok: false, reason: 'job_cancelled' });
     expect((await n.complete(lease.id, { epoch: lease.epoch, outcome: 'cancelled' })).status).toBe(200);
     await Promise.race([reading, sleep(8000)]);
     ctl.abort();

@@ -12,7 +12,7 @@ export {
 } from './attestation-result.js';
 export { evaluateReleasePolicy, isAttestationStatus, type ReleaseContext, type ReleasePolicy } from './release-policy.js';
 export { encryptDekForTee, DEK_JWE_ALG, DEK_JWE_ENC, type DekJweHeader } from './dek-jwe.js';
-export { InMemoryLeaseAuthority, LEASE_AUTHORITY, type LeaseAuthority, type LeaseCheck, type LeaseVerdict } from './lease-authority.js';
+export { LEASE_AUTHORITY, type FencedRow, type LeaseAuthority, type LeaseCheck, type LeaseVerdict } from './lease-authority.js';
 export { signReportExport, verifyReportExport, REPORT_EXPORT_TYPE } from './report-export.js';
 export { isCanonicalCompact } from './compact-serialization.js';
 export { DATASET_KEY_REGISTRY, type DatasetKeyRegistry, type SealKeyRegistration } from './dataset-key-registry.js';

@@ -3,7 +3,6 @@ import { compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, Sign
 import { AttestationResultSigner, type AttestationResultClaims } from './attestation-result.js';
 import { encryptDekForTee } from './dek-jwe.js';
 import { denialReasonOf, KeyBrokerError } from './keybroker.error.js';
-import { InMemoryLeaseAuthority } from './lease-authority.js';
 import { evaluateReleasePolicy, type ReleasePolicy } from './release-policy.js';
 import { signReportExport, verifyReportExport } from './report-export.js';
 import { ServiceSigningKey } from './service-signing-key.js';
@@ -146,22 +145,6 @@ describe('TEE key and report-data binding', () => {
     const ok = await normaliseTeePublicJwk({ ...pub, kid: 'ignored', alg: 'ES384' });
     expect(Object.keys(ok).sort()).toEqual(['crv', 'kty', 'x', 'y']);
     expect(await teeKeyThumbprint(ok)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-  });
-});
-
-describe('InMemoryLeaseAuthority', () => {
-  it('fences on epoch, holder and cancellation', async () => {
-    const leases = new InMemoryLeaseAuthority();
-    const check = { tenantId: 't', jobId: 'j', leaseEpoch: 2, nodeId: 'n' };
-    expect(await leases.checkLease(check)).toEqual({ ok: false, reason: 'lease_unknown' });
-    leases.grant({ tenantId: 't', jobId: 'j', epoch: 2, nodeId: 'n', region: 'eu-west-1' });
-    expect(await leases.checkLease(check)).toEqual({ ok: true, region: 'eu-west-1' });
-    expect(await leases.checkLease({ ...check, nodeId: 'm' })).toEqual({ ok: false, reason: 'lease_holder_mismatch' });
-    leases.grant({ tenantId: 't', jobId: 'j', epoch: 3, nodeId: 'n' });
-    leases.grant({ tenantId: 't', jobId: 'j', epoch: 1, nodeId: 'n' });
-    expect(await leases.checkLease(check)).toEqual({ ok: false, reason: 'lease_epoch_stale' });
-    leases.cancel('t', 'j');
-    expect(await leases.checkLease({ ...check, leaseEpoch: 3 })).toEqual({ ok: false, reason: 'job_cancelled' });
   });
 });
 

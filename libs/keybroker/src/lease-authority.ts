@@ -14,53 +14,26 @@ export type LeaseVerdict =
   | { readonly ok: false; readonly reason: 'lease_unknown' | 'lease_epoch_stale' | 'lease_expired' | 'lease_holder_mismatch' | 'job_cancelled' };
 
 /**
- * The fencing seam between the key broker and the scheduler (DESIGN §5.4). The scheduler implements it over its
- * lease table and may use `em` to read the lease in the release transaction (a `FOR SHARE` row lock then fences a
- * concurrent re-lease or cancel against the release). Lease expiry must be judged by the database clock.
+ * A row the key broker asks the lease authority to write only while the lease holds (the release record and its audit
+ * record); table and columns are the repositories' own constants (structurally @confide/persistence's `RowInsert`).
  */
-export interface LeaseAuthority {
-  checkLease(check: LeaseCheck, em: EntityManager): Promise<LeaseVerdict>;
-}
-
-export const LEASE_AUTHORITY = Symbol('LEASE_AUTHORITY');
-
-interface HeldLease {
-  epoch: number;
-  nodeId?: string;
-  region?: string;
-  cancelled: boolean;
+export interface FencedRow {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly values: readonly unknown[];
 }
 
 /**
- * Stand-in until the scheduler owns leases: leases granted by code (tests, embedded mode). Unknown jobs are denied.
- * Epochs only move forward; a grant with a lower epoch than the current one is ignored.
+ * The fencing seam between the key broker and the scheduler (DESIGN §5.4), implemented by the scheduler over its
+ * lease table; lease expiry is judged by the database clock.
+ * - `checkLease` answers a pre-check (with `em` outside a transaction: no lock), or, inside the caller's
+ *   transaction, reads the lease under a `FOR SHARE` row lock that fences a concurrent re-lease or cancel.
+ * - `commitIfHeld` is the authoritative check of a release: the lease is share-locked and `rows` are written in one
+ *   atomic step only if it holds, so a release is recorded exactly when the lease held at that moment.
  */
-export class InMemoryLeaseAuthority implements LeaseAuthority {
-  private readonly leases = new Map<string, HeldLease>();
-
-  grant(lease: { tenantId: string; jobId: string; epoch: number; nodeId?: string; region?: string }): void {
-    const key = `${lease.tenantId}\u0000${lease.jobId}`;
-    const current = this.leases.get(key);
-    if (current && current.epoch > lease.epoch) return;
-    this.leases.set(key, {
-      epoch: lease.epoch,
-      cancelled: current?.cancelled ?? false,
-      ...(lease.nodeId ? { nodeId: lease.nodeId } : {}),
-      ...(lease.region ? { region: lease.region } : {}),
-    });
-  }
-
-  cancel(tenantId: string, jobId: string): void {
-    const lease = this.leases.get(`${tenantId}\u0000${jobId}`);
-    if (lease) lease.cancelled = true;
-  }
-
-  checkLease(check: LeaseCheck): Promise<LeaseVerdict> {
-    const lease = this.leases.get(`${check.tenantId}\u0000${check.jobId}`);
-    if (!lease) return Promise.resolve({ ok: false, reason: 'lease_unknown' });
-    if (lease.cancelled) return Promise.resolve({ ok: false, reason: 'job_cancelled' });
-    if (lease.epoch !== check.leaseEpoch) return Promise.resolve({ ok: false, reason: 'lease_epoch_stale' });
-    if (lease.nodeId && lease.nodeId !== check.nodeId) return Promise.resolve({ ok: false, reason: 'lease_holder_mismatch' });
-    return Promise.resolve({ ok: true, ...(lease.region ? { region: lease.region } : {}) });
-  }
+export interface LeaseAuthority {
+  checkLease(check: LeaseCheck, em: EntityManager): Promise<LeaseVerdict>;
+  commitIfHeld(check: LeaseCheck, rows: readonly FencedRow[]): Promise<LeaseVerdict>;
 }
+
+export const LEASE_AUTHORITY = Symbol('LEASE_AUTHORITY');

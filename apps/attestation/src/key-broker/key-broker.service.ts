@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { auditActor, AuditLog } from '@confide/audit';
+import { auditActor, AuditLog, type AuditInput } from '@confide/audit';
 import type { CreateDatasetKey, DatasetKeyDto, ReleasePolicyDto, ReleaseRequest, ReleaseResponse } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
 import { wrappedDekToString, type DataKey, type Keyring } from '@confide/envelope';
@@ -14,13 +14,14 @@ import {
   type AttestationResultSigner,
   type DenialReason,
   type LeaseAuthority,
+  type LeaseCheck,
   type ReleasePolicy,
   type VerifiedAttestationResult,
 } from '@confide/keybroker';
-import { AttestationRepository, KeyBrokerRepository, type DatasetKeyRecord } from '@confide/persistence';
+import { AuditRepository, KeyBrokerRepository, type DatasetKeyRecord } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
 import type { Logger } from 'pino';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { KEYRING, RESULT_SIGNER } from '../infrastructure/attestation.tokens.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,7 +35,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Injectable()
 export class KeyBrokerService {
   private readonly keys: KeyBrokerRepository;
-  private readonly reports: AttestationRepository;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -45,7 +45,6 @@ export class KeyBrokerService {
     @Inject(LEASE_AUTHORITY) private readonly leases: LeaseAuthority,
   ) {
     this.keys = new KeyBrokerRepository(ds);
-    this.reports = new AttestationRepository(ds);
   }
 
   /** Mints a DEK for a dataset and stores only its wrapped form with the release policy. */
@@ -104,7 +103,7 @@ export class KeyBrokerService {
     if ('denied' in outcome) return this.deny(p, keyId, req, outcome.denied, outcome.result);
     const { key, result, teeKey } = outcome;
 
-    // Unwrap and encrypt to the bound key before the transaction (a KMS unwrap is a network call).
+    // Unwrap and encrypt to the bound key before the release is recorded (a KMS unwrap is a network call).
     const dek = await this.keyring.unwrapDek(key.wrappedDek, { tenantId: key.tenantId, datasetId: key.datasetId });
     let jwe: string;
     const bytes = dek.exportBytes();
@@ -115,29 +114,21 @@ export class KeyBrokerService {
       dek.destroy();
     }
 
-    // The lease is checked again inside the transaction that records the release: a cancel or re-lease that
-    // committed in between wins, and the JWE is then dropped unreturned.
-    const committed = await this.ds.transaction(async (em) => {
-      const lease = await this.leases.checkLease({ tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject }, em);
-      if (!lease.ok) {
-        await this.auditRelease(em, p, keyId, req, 'denied', lease.reason, result);
-        return lease.reason;
-      }
-      const releaseId = randomUUID();
-      await this.keys.recordRelease(em, {
-        id: releaseId,
-        tenantId: p.tenantId,
-        keyId: key.id,
-        reportId: result.reportId,
-        jobId: req.job_id,
-        leaseEpoch: req.lease_epoch,
-        teeKeyThumbprint: result.teeKeyThumbprint,
-        releasedTo: p.subject,
-      });
-      await this.auditRelease(em, p, keyId, req, 'success', undefined, result, releaseId);
-      return null;
-    });
-    if (committed) throw this.denied(committed);
+    // The lease is checked again, authoritatively, by the one statement that records the release and its audit
+    // record: a cancel or re-lease that committed in between wins, and the JWE is then dropped unreturned.
+    const release = {
+      id: randomUUID(),
+      tenantId: p.tenantId,
+      keyId: key.id,
+      reportId: result.reportId,
+      jobId: req.job_id,
+      leaseEpoch: req.lease_epoch,
+      teeKeyThumbprint: result.teeKeyThumbprint,
+      releasedTo: p.subject,
+    };
+    const audited = AuditRepository.pendingInsert(this.audit.prepare(this.releaseAudit(p, keyId, req, 'success', undefined, result, release.id)));
+    const lease = await this.leases.commitIfHeld(leaseCheckOf(p, req), [KeyBrokerRepository.releaseInsert(release), audited]);
+    if (!lease.ok) return this.deny(p, keyId, req, lease.reason, result);
     return { key_id: key.id, key_version: key.keyVersion, dataset_id: key.datasetId, report_id: result.reportId, jwe };
   }
 
@@ -150,13 +141,11 @@ export class KeyBrokerService {
     | { denied: DenialReason; result?: VerifiedAttestationResult }
     | { key: DatasetKeyRecord; result: VerifiedAttestationResult; teeKey: Awaited<ReturnType<typeof normaliseTeePublicJwk>> }
   > {
-    // The key lookup and the lease pre-check depend only on the caller, the URL and the request: they run while the
-    // result's signature is checked. Their verdicts are applied in the same order as before, so the first failing
-    // check is still the reason. (The lease is checked again, authoritatively, inside the release transaction.)
-    const keyLookup = UUID.test(keyId) ? this.keys.findKey(p.tenantId, keyId) : Promise.resolve(null);
-    const leaseCheck = this.leases.checkLease({ tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject }, this.ds.manager);
-    keyLookup.catch(() => undefined); // awaited below, unless an earlier check denies
-    leaseCheck.catch(() => undefined);
+    // The lease pre-check depends only on the caller and the request: it runs while the result's signature is
+    // checked; its verdict is applied in the same order as before, so the first failing check is still the reason.
+    // (The lease is checked again, authoritatively, when the release is recorded.)
+    const leaseCheck = this.leases.checkLease(leaseCheckOf(p, req), this.ds.manager);
+    leaseCheck.catch(() => undefined); // awaited below, unless an earlier check denies
     let result: VerifiedAttestationResult;
     try {
       result = await this.signer.verify(req.attestation_result);
@@ -166,7 +155,7 @@ export class KeyBrokerService {
     }
     if (result.tenantId !== p.tenantId) return { denied: 'report_mismatch', result };
     if (result.jobId !== req.job_id || result.leaseEpoch !== req.lease_epoch) return { denied: 'job_mismatch', result };
-    const report = await this.reports.findReportForRelease(p.tenantId, result.reportId);
+    const { key, report } = await this.keys.findForRelease(p.tenantId, keyId, result.reportId);
     if (!report) return { denied: 'report_unknown', result };
     if (report.status === 'contraindicated' || report.status !== result.status) return { denied: 'report_mismatch', result };
     // The JWE goes to the key stored with the report, and only if it is the key the result's cnf names.
@@ -174,7 +163,6 @@ export class KeyBrokerService {
     if (!teeKey || (await teeKeyThumbprint(teeKey)) !== result.teeKeyThumbprint || report.teeKeyThumbprint !== result.teeKeyThumbprint) {
       return { denied: 'tee_key_mismatch', result };
     }
-    const key = await keyLookup;
     if (!key) return { denied: 'key_unknown', result };
     const lease = await leaseCheck;
     if (!lease.ok) return { denied: lease.reason, result };
@@ -184,7 +172,7 @@ export class KeyBrokerService {
   }
 
   private async deny(p: Principal, keyId: string, req: ReleaseRequest, reason: DenialReason, result?: VerifiedAttestationResult): Promise<never> {
-    await this.ds.transaction((em) => this.auditRelease(em, p, keyId, req, 'denied', reason, result));
+    await this.ds.transaction((em) => this.audit.append(em, this.releaseAudit(p, keyId, req, 'denied', reason, result)));
     throw this.denied(reason);
   }
 
@@ -193,8 +181,7 @@ export class KeyBrokerService {
     return KeyBrokerError.releaseDenied(reason);
   }
 
-  private auditRelease(
-    em: EntityManager,
+  private releaseAudit(
     p: Principal,
     keyId: string,
     req: ReleaseRequest,
@@ -202,8 +189,8 @@ export class KeyBrokerService {
     reason: DenialReason | undefined,
     result: VerifiedAttestationResult | undefined,
     releaseId?: string,
-  ) {
-    return this.audit.append(em, {
+  ): AuditInput {
+    return {
       tenantId: p.tenantId,
       actor: { type: 'node', id: p.subject },
       action: 'keybroker.key_release',
@@ -221,8 +208,12 @@ export class KeyBrokerService {
         simulated: result?.simulated ?? null,
         release_id: releaseId ?? null,
       },
-    });
+    };
   }
+}
+
+function leaseCheckOf(p: Principal, req: ReleaseRequest): LeaseCheck {
+  return { tenantId: p.tenantId, jobId: req.job_id, leaseEpoch: req.lease_epoch, nodeId: p.subject };
 }
 
 function reasonOf(error: KeyBrokerError): DenialReason {

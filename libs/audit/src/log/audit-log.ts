@@ -1,5 +1,5 @@
 import { canonicalJson } from '@confide/domain';
-import type { AuditRepository, StoredCheckpoint, StoredEntry } from '@confide/persistence';
+import type { AuditRepository, PendingAuditRow, StoredCheckpoint, StoredEntry } from '@confide/persistence';
 import type { EntityManager } from 'typeorm';
 import { checkpointVerifier, type Checkpoint } from '../checkpoint/signed-note.js';
 import { CompactRange, consistencyRanges, HASH_SIZE, inclusionRanges, leafHash, rangeHash, rangeKeys, type SubtreeKey } from '../merkle/merkle.js';
@@ -51,8 +51,17 @@ export class AuditLog {
    * index and hashes it into the tree (see `integrate`); proofs exist from then on.
    */
   async append(em: EntityManager, input: AuditInput): Promise<{ queued: number }> {
-    assertValidInput(input);
+    const row = this.prepare(input);
     if (!em.queryRunner?.isTransactionActive) throw new Error('audit entries must be written inside the action\'s transaction');
+    return { queued: await this.repo.enqueue(em, row) };
+  }
+
+  /**
+   * The queue row of a record, validated and serialised now, for an action whose own writes and this row go to the
+   * database in one statement (`AuditRepository.pendingInsert`): the caller makes sure the two commit or fail together.
+   */
+  prepare(input: AuditInput): PendingAuditRow {
+    assertValidInput(input);
     const time = this.now();
     const record: Omit<AuditRecord, 'index'> = {
       v: 1,
@@ -66,8 +75,7 @@ export class AuditLog {
       details: input.details ?? {},
       sensitive: Object.fromEntries(Object.entries(input.sensitive ?? {}).map(([k, v]) => [k, this.keys.hmac(v)])),
     };
-    const queued = await this.repo.enqueue(em, { tenantId: input.tenantId, action: input.action, createdAt: time, payload: canonicalJson(record) });
-    return { queued };
+    return { tenantId: input.tenantId, action: input.action, createdAt: time, payload: canonicalJson(record) };
   }
 
   /**

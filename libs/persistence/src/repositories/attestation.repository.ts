@@ -1,7 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AttestationNonceEntity } from '../entities/attestation-nonce.entity.js';
 import { AttestationReportEntity } from '../entities/attestation-report.entity.js';
-import { rowsOf } from './query-rows.js';
 
 export interface IssuedNonce {
   readonly id: string;
@@ -89,21 +88,6 @@ export class AttestationRepository {
   /** A report of `tenantId`; another tenant's report is indistinguishable from a missing one. */
   findReport(tenantId: string, id: string, em?: EntityManager): Promise<AttestationReportRecord | null> {
     return (em ?? this.ds.manager).getRepository(AttestationReportEntity).findOneBy({ tenantId, id }) as Promise<AttestationReportRecord | null>;
-  }
-
-  /**
-   * What a key release needs of a report of `tenantId` (its verdict and the TEE key it bound), without the raw
-   * evidence and claims `findReport` parses: every release reads it.
-   */
-  async findReportForRelease(tenantId: string, id: string): Promise<Pick<AttestationReportRecord, 'status' | 'teePublicJwk' | 'teeKeyThumbprint'> | null> {
-    const rows = rowsOf(await this.ds.query(
-      `SELECT status, tee_public_jwk, tee_key_thumbprint FROM attestation.reports WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    )) as Array<{ status: string; tee_public_jwk: unknown; tee_key_thumbprint: string }>;
-    const r = rows[0];
-    if (!r) return null;
-    const jwk = typeof r.tee_public_jwk === 'string' ? (JSON.parse(r.tee_public_jwk) as unknown) : r.tee_public_jwk;
-    return { status: r.status, teePublicJwk: jwk as Record<string, unknown>, teeKeyThumbprint: r.tee_key_thumbprint };
   }
 
   /** Reports of a tenant, newest first. */

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity.js';
 import { AuditEntryEntity } from '../entities/audit-entry.entity.js';
 import { toBuffer } from '../entities/transformers.js';
+import type { RowInsert } from './row-insert.js';
 
 export interface TreeHeadRow {
   readonly size: number;
@@ -29,6 +30,14 @@ export interface StoredCheckpoint {
   readonly root: Buffer;
   readonly signedAt: Date;
   readonly note: string;
+}
+
+/** A validated, serialised audit record waiting in the queue for the integrator. */
+export interface PendingAuditRow {
+  readonly tenantId: string | null;
+  readonly action: string;
+  readonly createdAt: Date;
+  readonly payload: string;
 }
 
 /** Storage of the audit Merkle log. Appends run inside the caller's transaction. */
@@ -60,12 +69,17 @@ export class AuditRepository {
   }
 
   /** Queues a record inside the caller's transaction (one INSERT; no lock on the tree). */
-  async enqueue(em: EntityManager, row: { tenantId: string | null; action: string; createdAt: Date; payload: string }): Promise<number> {
+  async enqueue(em: EntityManager, row: PendingAuditRow): Promise<number> {
     const rows: Array<{ id: string }> = await em.query(
       `INSERT INTO audit.pending (tenant_id, action, created_at, payload) VALUES ($1, $2, $3, $4) RETURNING id`,
       [row.tenantId, row.action, row.createdAt, row.payload],
     );
     return Number(rows[0]!.id);
+  }
+
+  /** The same queue row, for a statement that writes it together with the action it records (`RowInsert`). */
+  static pendingInsert(row: PendingAuditRow): RowInsert {
+    return { table: 'audit.pending', columns: ['tenant_id', 'action', 'created_at', 'payload'], values: [row.tenantId, row.action, row.createdAt, row.payload] };
   }
 
   /**

@@ -2,6 +2,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DatasetKeyEntity } from '../entities/dataset-key.entity.js';
 import { KeyReleaseEntity } from '../entities/key-release.entity.js';
 import { rowsOf } from './query-rows.js';
+import type { RowInsert } from './row-insert.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KEY_COLUMNS = 'id, tenant_id, dataset_id, key_version, wrapped_dek, kek_id, kek_version, release_policy, created_by, created_at, updated_at';
 
 export interface DatasetKeyRecord {
   readonly id: string;
@@ -30,6 +34,29 @@ export interface KeyReleaseRecord {
   readonly createdAt: Date;
 }
 
+/** The part of an attestation report a key release checks. */
+export interface ReleaseReport {
+  readonly status: string;
+  readonly teePublicJwk: Record<string, unknown>;
+  readonly teeKeyThumbprint: string;
+}
+
+function keyFromRow(r: Record<string, unknown>): DatasetKeyRecord {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    datasetId: String(r.dataset_id),
+    keyVersion: Number(r.key_version),
+    wrappedDek: String(r.wrapped_dek),
+    kekId: String(r.kek_id),
+    kekVersion: Number(r.kek_version),
+    releasePolicy: (typeof r.release_policy === 'string' ? JSON.parse(r.release_policy) : r.release_policy) as Record<string, unknown>,
+    createdBy: String(r.created_by),
+    createdAt: new Date(r.created_at as string | Date),
+    updatedAt: new Date(r.updated_at as string | Date),
+  };
+}
+
 /** Dataset keys (wrapped DEKs + release policies) and the record of every release. */
 export class KeyBrokerRepository {
   constructor(private readonly ds: DataSource) {}
@@ -40,41 +67,48 @@ export class KeyBrokerRepository {
     return (await repo.findOneByOrFail({ id: key.id })) as DatasetKeyRecord;
   }
 
-  /**
-   * A key of `tenantId`; another tenant's key is indistinguishable from a missing one. Plain SQL: every key release
-   * reads its key, and TypeORM's query building costs more than the query.
-   */
+  /** A key of `tenantId`; another tenant's key is indistinguishable from a missing one. */
   async findKey(tenantId: string, id: string, em?: EntityManager): Promise<DatasetKeyRecord | null> {
-    const rows = rowsOf(await (em ?? this.ds.manager).query(
-      `SELECT id, tenant_id, dataset_id, key_version, wrapped_dek, kek_id, kek_version, release_policy, created_by, created_at, updated_at
-         FROM attestation.dataset_keys WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    )) as Array<Record<string, unknown>>;
-    const r = rows[0];
-    if (!r) return null;
+    const rows = rowsOf(await (em ?? this.ds.manager).query(`SELECT ${KEY_COLUMNS} FROM attestation.dataset_keys WHERE tenant_id = $1 AND id = $2`, [tenantId, id])) as Array<
+      Record<string, unknown>
+    >;
+    return rows[0] ? keyFromRow(rows[0]) : null;
+  }
+
+  /**
+   * What a key release reads, in one round trip: the tenant's key (null if `keyId` is unknown or not a UUID) and the
+   * attestation report the result names, reduced to what the release checks (never its raw evidence). Plain SQL:
+   * TypeORM's query building costs more than the query, and every round trip costs a loopback write and a wake-up.
+   */
+  async findForRelease(tenantId: string, keyId: string, reportId: string): Promise<{ key: DatasetKeyRecord | null; report: ReleaseReport | null }> {
+    const uuid = (v: string): string | null => (UUID.test(v) ? v : null);
+    const rows = rowsOf(await this.ds.query(
+      `SELECT (SELECT row_to_json(k) FROM (SELECT ${KEY_COLUMNS} FROM attestation.dataset_keys WHERE tenant_id = $1 AND id = $2) k) AS key,
+              (SELECT row_to_json(r) FROM (SELECT status, tee_public_jwk, tee_key_thumbprint FROM attestation.reports WHERE tenant_id = $1 AND id = $3) r) AS report`,
+      [tenantId, uuid(keyId), uuid(reportId)],
+    )) as Array<{ key: unknown; report: unknown }>;
+    const json = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : ((typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>));
+    const key = json(rows[0]?.key);
+    const report = json(rows[0]?.report);
     return {
-      id: String(r.id),
-      tenantId: String(r.tenant_id),
-      datasetId: String(r.dataset_id),
-      keyVersion: Number(r.key_version),
-      wrappedDek: String(r.wrapped_dek),
-      kekId: String(r.kek_id),
-      kekVersion: Number(r.kek_version),
-      releasePolicy: (typeof r.release_policy === 'string' ? JSON.parse(r.release_policy) : r.release_policy) as Record<string, unknown>,
-      createdBy: String(r.created_by),
-      createdAt: new Date(r.created_at as string | Date),
-      updatedAt: new Date(r.updated_at as string | Date),
+      key: key ? keyFromRow(key) : null,
+      report: report
+        ? { status: String(report.status), teePublicJwk: json(report.tee_public_jwk) ?? {}, teeKeyThumbprint: String(report.tee_key_thumbprint) }
+        : null,
     };
   }
 
-  /** One INSERT … RETURNING created_at (no existence check, no re-read): the id is fresh, a duplicate is an error. */
-  async recordRelease(em: EntityManager, release: Omit<KeyReleaseRecord, 'createdAt'>): Promise<KeyReleaseRecord> {
-    const rows = rowsOf(await em.query(
-      `INSERT INTO attestation.key_releases (id, tenant_id, key_id, report_id, job_id, lease_epoch, tee_key_thumbprint, released_to)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
-      [release.id, release.tenantId, release.keyId, release.reportId, release.jobId, release.leaseEpoch, release.teeKeyThumbprint, release.releasedTo],
-    )) as Array<{ created_at: Date | string }>;
-    return { ...release, createdAt: new Date(rows[0]!.created_at) };
+  /**
+   * A release record as a row to insert (`RowInsert`): the release is written by the statement that also checks the
+   * lease and queues its audit record (`SchedulerRepository.commitIfLeaseHeld`), so a release exists only if the
+   * lease held when it was recorded.
+   */
+  static releaseInsert(release: Omit<KeyReleaseRecord, 'createdAt'>): RowInsert {
+    return {
+      table: 'attestation.key_releases',
+      columns: ['id', 'tenant_id', 'key_id', 'report_id', 'job_id', 'lease_epoch', 'tee_key_thumbprint', 'released_to'],
+      values: [release.id, release.tenantId, release.keyId, release.reportId, release.jobId, release.leaseEpoch, release.teeKeyThumbprint, release.releasedTo],
+    };
   }
 
   /** Releases of one key (tests, auditors), oldest first. */

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from './query-rows.js';
+import { insertSelectSql, type RowInsert } from './row-insert.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { LeaseEntity } from '../entities/lease.entity.js';
 import { NodeReputationEntity } from '../entities/node-reputation.entity.js';
@@ -231,42 +232,83 @@ export class SchedulerRepository {
   }
 
   /**
-   * The lease check of the key broker: the job's current epoch, then that lease and the job under share locks
-   * (lease first, then job, like every scheduler writer), so a concurrent re-lease or cancel waits for the release.
-   */
-  /**
    * The lease at the job's current epoch with its holder, the job's tenant and cancellation, in one statement (the key
-   * broker asks twice per release, so this is on the hot path). With `lock` (the caller's transaction must be open),
+   * broker's pre-check, the node-artifact and FHE lease checks). With `lock` (the caller's transaction must be open),
    * `FOR SHARE OF l, j` takes the lease row lock and then the job row lock — Postgres locks a row's marked tables in
    * the order the OF list names them — the order every scheduler writer uses, and a writer that committed while we
    * waited is seen (the join is re-checked against the newest row versions). Without `lock` nothing is written (a
    * share lock outside a transaction would be released at once, yet still cost a tuple write).
    * No row: the job is unknown or has no lease at its current epoch.
    */
-  async leaseForRelease(
-    em: EntityManager,
+  async leaseForRelease(em: EntityManager, jobId: string, lock: boolean): Promise<LeaseForRelease | null> {
+    const rows = rowsOf(await em.query(`${LEASE_FOR_RELEASE_SQL}${lock ? ' FOR SHARE OF l, j' : ''}`, [jobId])) as LeaseForReleaseRow[];
+    return rows[0] ? leaseForReleaseFrom(rows[0]) : null;
+  }
+
+  /**
+   * The authoritative lease check and the writes it fences, as one autocommit statement (so one round trip, where a
+   * transaction takes five): the lease is read and share-locked as `leaseForRelease` with `lock` does, and each of
+   * `writes` is inserted only if `held` — the SQL form of the caller's verdict, over the columns of
+   * `LEASE_FOR_RELEASE_SQL`; `held.sql` is a trusted constant whose `$1…` placeholders are `held.params`. Returns the
+   * lease as it was judged and how many rows were written (all of `writes` or none).
+   */
+  async commitIfLeaseHeld(
     jobId: string,
-    lock: boolean,
-  ): Promise<{ live: boolean; jobTenantId: string; cancelRequested: boolean; currentEpoch: number; node: { id: string; operatorSubject: string; operatorTenantId: string; region: string } } | null> {
-    const rows = rowsOf(await em.query(
-      `SELECT j.tenant_id, j.cancel_requested, j.lease_epoch, (l.state = 'active' AND l.expires_at > now()) AS live,
+    held: { readonly sql: string; readonly params: readonly unknown[] },
+    writes: readonly RowInsert[],
+  ): Promise<{ lease: LeaseForRelease | null; written: number }> {
+    const params: unknown[] = [jobId];
+    const shift = (sql: string): string => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 1}`);
+    const heldSql = shift(held.sql);
+    params.push(...held.params);
+    const inserts = writes.map((w, i) => `w${i} AS (${insertSelectSql(w, 'lease WHERE lease.held', params)})`);
+    const written = writes.map((_, i) => `(SELECT count(*) FROM w${i})`).join(' + ') || '0';
+    const rows = rowsOf(await this.ds.query(
+      `WITH lease AS (SELECT q.*, (${heldSql}) AS held FROM (${LEASE_FOR_RELEASE_SQL} FOR SHARE OF l, j) q)${inserts.map((w) => `, ${w}`).join('')}
+       SELECT lease.*, ${written} AS written FROM lease`,
+      params,
+    )) as Array<LeaseForReleaseRow & { written: string | number }>;
+    const r = rows[0];
+    return r ? { lease: leaseForReleaseFrom(r), written: Number(r.written) } : { lease: null, written: 0 };
+  }
+}
+
+/** The lease a key release is judged on (see `leaseForRelease`). */
+export interface LeaseForRelease {
+  readonly live: boolean;
+  readonly jobTenantId: string;
+  readonly cancelRequested: boolean;
+  readonly currentEpoch: number;
+  readonly node: { readonly id: string; readonly operatorSubject: string; readonly operatorTenantId: string; readonly region: string };
+}
+
+/** Every lease check's one statement; `commitIfLeaseHeld` judges its columns in SQL, the callers in code. */
+export const LEASE_FOR_RELEASE_SQL = `SELECT j.tenant_id, j.cancel_requested, j.lease_epoch, (l.state = 'active' AND l.expires_at > now()) AS live,
               l.node_id, n.operator_subject, n.operator_tenant_id, n.region
          FROM scheduler.leases l
          JOIN enterprise.fine_tuning_jobs j ON j.id = l.job_id AND j.lease_epoch = l.epoch
          JOIN scheduler.nodes n ON n.id = l.node_id
-        WHERE l.job_id = $1${lock ? ' FOR SHARE OF l, j' : ''}`,
-      [jobId],
-    )) as Array<{ tenant_id: string; cancel_requested: boolean; lease_epoch: number | string; live: boolean; node_id: string; operator_subject: string; operator_tenant_id: string; region: string }>;
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      live: r.live === true,
-      jobTenantId: r.tenant_id,
-      cancelRequested: r.cancel_requested,
-      currentEpoch: Number(r.lease_epoch),
-      node: { id: String(r.node_id), operatorSubject: String(r.operator_subject), operatorTenantId: String(r.operator_tenant_id), region: String(r.region) },
-    };
-  }
+        WHERE l.job_id = $1`;
+
+interface LeaseForReleaseRow {
+  tenant_id: string;
+  cancel_requested: boolean;
+  lease_epoch: number | string;
+  live: boolean;
+  node_id: string;
+  operator_subject: string;
+  operator_tenant_id: string;
+  region: string;
+}
+
+function leaseForReleaseFrom(r: LeaseForReleaseRow): LeaseForRelease {
+  return {
+    live: r.live === true,
+    jobTenantId: r.tenant_id,
+    cancelRequested: r.cancel_requested,
+    currentEpoch: Number(r.lease_epoch),
+    node: { id: String(r.node_id), operatorSubject: String(r.operator_subject), operatorTenantId: String(r.operator_tenant_id), region: String(r.region) },
+  };
 }
 
 function leaseFromRow(r: Record<string, unknown>): LeaseRecord {
