@@ -25,6 +25,8 @@ export interface ClientResult {
   readonly achieved: number;
   /** The client process's own CPU per request sent (it shares the machine with the server). */
   readonly clientCpuMsPerRequest: number;
+  /** The (at most 3) seconds of the run with the most requests over 50 ms: where a p99 miss comes from. */
+  readonly worstSeconds: ReadonlyArray<{ readonly second: number; readonly over50ms: number; readonly maxMs: number }>;
 }
 
 const CLIENT_CONNECTIONS = Number(process.env.BENCH_RELEASE_CONNECTIONS ?? 64);
@@ -152,6 +154,7 @@ export async function releaseClient(): Promise<void> {
     }
   };
   const latencies: number[] = [];
+  const slowBySecond = new Map<number, { over50ms: number; maxMs: number }>();
   let failed = 0;
   const total = Math.round(config.rate * config.seconds);
   const interval = 1000 / config.rate;
@@ -168,7 +171,13 @@ export async function releaseClient(): Promise<void> {
           const status = await postOnce(requests[i % requests.length]!);
           if (status < 200 || status > 299) throw new Error(`HTTP ${status}`);
           // From when the request was due, so falling behind counts (no coordinated omission).
-          latencies.push(performance.now() - due);
+          const latency = performance.now() - due;
+          latencies.push(latency);
+          if (latency > 50) {
+            const second = Math.floor((due - start) / 1000);
+            const w = slowBySecond.get(second) ?? { over50ms: 0, maxMs: 0 };
+            slowBySecond.set(second, { over50ms: w.over50ms + 1, maxMs: Math.max(w.maxMs, Math.round(latency)) });
+          }
         } catch (error) {
           if (failed++ === 0) console.error('first failed release:', error instanceof Error ? error.message : error);
         }
@@ -196,6 +205,10 @@ export async function releaseClient(): Promise<void> {
     failed,
     achieved: latencies.length / elapsed,
     clientCpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, total),
+    worstSeconds: [...slowBySecond]
+      .sort((a, b) => b[1].over50ms - a[1].over50ms)
+      .slice(0, 3)
+      .map(([second, w]) => ({ second, ...w })),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
