@@ -10,7 +10,8 @@ export class DatasetUploadRepository {
   constructor(private readonly ds: DataSource) {}
 
   async insert(em: EntityManager, row: DatasetUploadRecord): Promise<void> {
-    await em.getRepository(DatasetUploadEntity).insert(row);
+    // A copy: insert writes the columns' database defaults back into the object it is given, untransformed.
+    await em.getRepository(DatasetUploadEntity).insert({ ...row });
   }
 
   findForTenant(tenantId: string, id: string): Promise<DatasetUploadRecord | null> {
