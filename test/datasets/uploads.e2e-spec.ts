@@ -280,6 +280,23 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(stagedFiles(id)).toEqual([]);
   });
 
+  it('staged chunks are bound to their place: two swapped chunk blobs do not open, and the upload is discarded without a dataset', async () => {
+    const raw = readFileSync(join(FIX, 'prompt-completion.jsonl'));
+    const id = (await call('POST', '/v1/uploads', { bytes: raw.length })).body.id as string;
+    await append(id, 0, raw.subarray(0, 400));
+    await append(id, 400, raw.subarray(400, 800));
+    const [a, b] = ((await s.dataSource.query(`SELECT blob_key FROM enterprise.dataset_upload_chunks WHERE upload_id = $1 ORDER BY chunk_index`, [id])) as Array<{ blob_key: string }>).map((r) => join(s.dataDir, 'blobs', ...r.blob_key.split('/')));
+    const first = readFileSync(a!);
+    writeFileSync(a!, readFileSync(b!));
+    writeFileSync(b!, first);
+    const r = await append(id, 800, raw.subarray(800));
+    expect(r.status).toBe(422);
+    expect(r.body.code).toBe('envelope_context_mismatch');
+    expect(await uploadRows(id)).toBe(0);
+    expect(await datasetsWithKey(id)).toBe(0);
+    expect(stagedFiles(id)).toEqual([]);
+  });
+
   it('another tenant can neither see, append to, complete nor abort an upload', async () => {
     const raw = readFileSync(join(FIX, 'prompt-completion.jsonl'));
     const id = (await call('POST', '/v1/uploads', { bytes: raw.length })).body.id as string;

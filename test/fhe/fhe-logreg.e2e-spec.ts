@@ -75,6 +75,32 @@ describe('FHE datasets and the fhe-logreg job path (Postgres, N=16384 training p
     const tee = await fetch(`${s.url}/v1/datasets?min_examples=10`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv', ...key }, body: csvOf(rows.slice(0, 120)) });
     expect(((await tee.json()) as { code: string }).code).toBe('idempotency_key_reused');
     expect((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.datasets WHERE idempotency_key = $1`, [key['idempotency-key']]))[0].n).toBe(1);
+
+    // FHE job creation honours Idempotency-Key as TEE job creation does: same key + same body → the same job (200,
+    // replayed), same key + another body → idempotency_key_conflict, and only one job exists for the key.
+    const createJob = (hyperparameters: Record<string, number>, jobKey: string) =>
+      fetch(`${s.url}/v1/fine_tuning/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'idempotency-key': jobKey },
+        body: JSON.stringify({ training_file: d1.id, trainer: 'fhe-logreg', privacy: { mode: 'fhe' }, hyperparameters }),
+      });
+    const jobKey = `fhe-job-key-${randomUUID()}`;
+    const [j1, j2] = await Promise.all([createJob({ n_epochs: 2 }, jobKey), createJob({ n_epochs: 2 }, jobKey)]);
+    expect([j1.status, j2.status].sort()).toEqual([200, 201]);
+    const [b1, b2] = (await Promise.all([j1.json(), j2.json()])) as Array<{ id: string; trainer: string; privacy: { mode: string } }>;
+    expect(b1!.id).toBe(b2!.id);
+    expect(b1).toMatchObject({ trainer: 'fhe-logreg', privacy: { mode: 'fhe' } });
+    const j3 = await createJob({ n_epochs: 2 }, jobKey);
+    expect(j3.status).toBe(200);
+    expect(j3.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await j3.json()) as { id: string }).id).toBe(b1!.id);
+    const j4 = await createJob({ n_epochs: 3 }, jobKey);
+    expect(j4.status).toBe(409);
+    expect(await j4.json()).toMatchObject({ code: 'idempotency_key_conflict', errors: [{ field: 'Idempotency-Key' }] });
+    expect((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.fine_tuning_jobs WHERE training_file = $1`, [d1.id]))[0].n).toBe(1);
+    // Out of the way of the training test below (one node, one lease).
+    expect((await api('POST', `/v1/fine_tuning/jobs/${b1!.id}/cancel`)).status).toBeLessThan(300);
+    expect((await api('GET', `/v1/fine_tuning/jobs/${b1!.id}`)).body.status).toBe('cancelled');
   }, 180_000);
 
   it('trains on ciphertexts through the real APIs to within 1 point of plaintext; the node never gets a secret key', async () => {
