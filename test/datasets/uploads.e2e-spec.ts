@@ -74,7 +74,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     const res = await fetch(`${s.url}/v1/uploads/${id}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), ...headers },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
@@ -121,7 +121,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     const oneShot = await fetch(`${s.url}/v1/datasets?filename=chat.jsonl&protect=${encodeURIComponent(JSON.stringify(options.protect))}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/jsonl' },
-      body: raw,
+      body: new Uint8Array(raw),
     });
     expect(oneShot.status).toBe(201);
     const single = (await oneShot.json()) as Record<string, any>;
@@ -228,10 +228,16 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ code: 'upload_offset_invalid', errors: [{ field: 'Upload-Offset' }] });
     expect((await append(id, -1, Buffer.from('x'))).body.code).toBe('upload_offset_invalid');
+    // Two appends of the same range at once: one commits, the other is told the new offset and leaves nothing.
+    const racing = await Promise.all([append(id, 100, raw.subarray(100, 200)), append(id, 100, raw.subarray(100, 200))]);
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(racing.find((r) => r.status === 409)!.body.uploadOffset).toBe(200);
+    expect(await chunkRows(id)).toBe(2);
+    expect(stagedFiles(id)).toHaveLength(2);
     const early = await call('POST', `/v1/uploads/${id}/complete`);
-    expect(early).toMatchObject({ status: 409, body: { code: 'upload_incomplete', uploadOffset: 100 } });
-    expect(await chunkRows(id)).toBe(1);
-    expect(stagedFiles(id)).toHaveLength(1);
+    expect(early).toMatchObject({ status: 409, body: { code: 'upload_incomplete', uploadOffset: 200 } });
+    expect(await chunkRows(id)).toBe(2);
+    expect(stagedFiles(id)).toHaveLength(2);
   });
 
   it('past the declared size or over the limit: typed errors, nothing staged or created', async () => {
@@ -245,13 +251,17 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     const long = await append(id, 0, Buffer.alloc(1001, 0x61));
     expect(long).toMatchObject({ status: 413, body: { code: 'upload_length_exceeded' } });
     // No Content-Length (chunked): refused while streaming, once byte 1001 arrives.
-    async function* body(): AsyncGenerator<Buffer> {
-      for (let i = 0; i < 20; i++) yield Buffer.alloc(100, 0x61);
-    }
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled++ === 20) return controller.close();
+        controller.enqueue(new Uint8Array(100).fill(0x61));
+      },
+    });
     const streamed = await fetch(`${s.url}/v1/uploads/${id}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
-      body: ReadableStream.from(body()),
+      body,
       duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(413);

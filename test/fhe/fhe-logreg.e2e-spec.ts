@@ -103,6 +103,25 @@ describe('FHE datasets and the fhe-logreg job path (Postgres, N=16384 training p
     expect((await api('GET', `/v1/fine_tuning/jobs/${b1!.id}`)).body.status).toBe('cancelled');
   }, 180_000);
 
+  it('a resumable upload (/v1/uploads) with protection=fhe becomes an FHE dataset, its staged chunks deleted', async () => {
+    const csv = Buffer.from(csvOf(rows.slice(0, 120)));
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };
+    const created = await fetch(`${s.url}/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ bytes: csv.length, filename: 'loans.csv', protection: 'fhe', fhe: FHE }) });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: string }).id;
+    const patch = (offset: number, end: number) =>
+      fetch(`${s.url}/v1/uploads/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) }, body: new Uint8Array(csv.subarray(offset, end)) });
+    const half = Math.floor(csv.length / 2);
+    expect((await patch(0, half)).status).toBe(200);
+    const last = await patch(half, csv.length);
+    expect(last.status).toBe(201);
+    const done = (await last.json()) as { status: string; dataset: { id: string; status: string; protection: string; format: string } };
+    expect(done).toMatchObject({ status: 'completed', dataset: { status: 'ready', protection: 'fhe', format: 'csv' } });
+    expect((await api('GET', `/v1/fhe/datasets/${done.dataset.id}`)).body.layout).toMatchObject({ features: 6 });
+    const staged = join(s.dataDir, 'blobs', 'uploads', id);
+    expect(existsSync(staged) ? readdirSync(staged) : []).toEqual([]);
+  }, 120_000);
+
   it('trains on ciphertexts through the real APIs to within 1 point of plaintext; the node never gets a secret key', async () => {
     const up = await upload(csvOf(rows), FHE);
     const d = (await up.json()) as { id: string; status: string; protection: string };
