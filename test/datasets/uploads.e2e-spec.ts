@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExpiredUploadSweeper } from '../../apps/enterprise/src/datasets/expired-uploads.sweeper.js';
+import { loginWithPassword } from '../support/oidc-login.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/datasets');
@@ -155,9 +156,9 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(head.headers.get('upload-offset')).toBe(String(raw.length));
 
     await s.auditLog.drain();
-    const actions = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } });
-    expect(actions.filter((a) => a.resource.id === id).map((a) => a.action)).toEqual(['upload.create', 'upload.complete']);
-    expect(actions.filter((a) => a.resource.id === chunked.id).map((a) => a.action)).toEqual(['dataset.create', 'dataset.ready']);
+    const actions = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null });
+    expect(actions.filter((a) => a.resource?.id === id).map((a) => a.action)).toEqual(['upload.create', 'upload.complete']);
+    expect(actions.filter((a) => a.resource?.id === chunked.id).map((a) => a.action)).toEqual(['dataset.create', 'dataset.ready']);
   });
 
   it('a chunk cut off mid-stream is not counted: HEAD gives the last committed offset, the resumed upload makes one dataset; no raw PII in any table or staged blob', async () => {
@@ -320,6 +321,24 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect((await fetch(`${s.url}/v1/uploads/${id}`)).status).toBe(401);
   });
 
+  it('roles: an auditor can read an upload but not create, append, complete or abort one; a node operator cannot read it', async () => {
+    const tokenOf = async (email: string): Promise<string> => {
+      const password = s.devIssuer!.credentials.users.find((u) => u.email === email)!.password;
+      const login = await loginWithPassword(s.config.oidc.issuer, 'confide-console', `${s.url}/auth/callback`, email, password);
+      if (login.status !== 'ok') throw new Error(`login as ${email} failed`);
+      return login.tokens.access_token;
+    };
+    const [auditor, operator] = [await tokenOf('auditor@confide.local'), await tokenOf('operator@confide.local')];
+    const id = (await call('POST', '/v1/uploads', { bytes: 100 })).body.id as string;
+    expect((await call('GET', `/v1/uploads/${id}`, undefined, {}, auditor)).status).toBe(200);
+    expect((await call('GET', `/v1/uploads/${id}`, undefined, {}, operator)).status).toBe(403);
+    expect((await call('POST', '/v1/uploads', { bytes: 100 }, {}, auditor)).status).toBe(403);
+    expect((await append(id, 0, Buffer.alloc(10, 0x61), auditor)).status).toBe(403);
+    expect((await call('POST', `/v1/uploads/${id}/complete`, undefined, {}, auditor)).status).toBe(403);
+    expect((await call('DELETE', `/v1/uploads/${id}`, undefined, {}, auditor)).status).toBe(403);
+    expect((await call('GET', `/v1/uploads/${id}`)).body).toMatchObject({ offset: 0, status: 'staging' });
+  });
+
   it('Idempotency-Key on create: the same request gives the same upload (with its offset), another request is refused', async () => {
     const key = { 'idempotency-key': 'upload-key-0001' };
     const a = await call('POST', '/v1/uploads', { bytes: 500, filename: 'a.jsonl' }, key);
@@ -348,7 +367,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect((await call('DELETE', `/v1/uploads/${id}`)).status).toBe(404);
     await s.auditLog.drain();
     const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>;
-    expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } }).filter((e) => e.resource.id === id).map((e) => e.action)).toEqual(['upload.create', 'upload.abort']);
+    expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null }).filter((e) => e.resource?.id === id).map((e) => e.action)).toEqual(['upload.create', 'upload.abort']);
   });
 
   it('the sweeper removes staging uploads idle for 24 h with their blobs, and keeps live ones', async () => {
@@ -365,7 +384,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(stagedFiles(live)).toHaveLength(1);
     await s.auditLog.drain();
     const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>;
-    expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } }).some((e) => e.action === 'upload.expire' && e.resource.id === stale)).toBe(true);
+    expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null }).some((e) => e.action === 'upload.expire' && e.resource?.id === stale)).toBe(true);
   });
 
   describe('confide datasets create', () => {
@@ -467,5 +486,30 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }, 120_000);
+
+    it('--resume continues a given upload from its offset; a refused file exits 1 with the problem on stdout (--json)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'confide-cli-upload-'));
+      try {
+        const raw = readFileSync(join(FIX, 'chat-with-pii.jsonl'));
+        const file = join(dir, 'chat.jsonl');
+        writeFileSync(file, raw);
+        const id = (await call('POST', '/v1/uploads', { bytes: raw.length, sha256: sha256(raw), filename: 'chat.jsonl' })).body.id as string;
+        expect((await append(id, 0, raw.subarray(0, 1000))).status).toBe(200);
+        const resumed = await cli(s.url, 'datasets', 'create', file, '--resume', id, '--json');
+        expect(resumed.stderr).toContain(`resuming upload ${id} at 1000 of ${raw.length} bytes`);
+        expect(resumed.code).toBe(0);
+        expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'ready', content_sha256: sha256(raw) });
+        expect((await call('GET', `/v1/uploads/${id}`)).body).toMatchObject({ status: 'completed', offset: raw.length });
+
+        const bad = join(dir, 'bad.jsonl');
+        writeFileSync(bad, '{"messages": [\n');
+        const refused = await cli(s.url, 'datasets', 'create', bad, '--json');
+        expect(refused.code).toBe(1);
+        expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'dataset_invalid' });
+        expect(refused.stderr).toContain('422 dataset_invalid');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   });
 });

@@ -79,7 +79,7 @@ export function registerDatasets(program: Command): void {
       const stat = statSync(file);
       const size = stat.size;
       if (size === 0) throw new CliError(`${file} is empty`, EXIT.usage);
-      const api = new UploadClient(env, (await fetchToken(env)).access_token);
+      const api = new UploadClient(env, (await fetchToken(env)).access_token, o.json === true);
       const key = o.idempotencyKey ?? `cli-${Buffer.from(`${basename(file)}:${size}:${stat.mtimeMs}`).toString('base64url').slice(0, 100)}`;
       let upload: Upload;
       if (o.resume) {
@@ -223,6 +223,8 @@ class UploadClient {
   constructor(
     private readonly env: ReturnType<typeof cliEnv>,
     private readonly token: string,
+    /** --json: a refusal's problem document goes to stdout too (a script reads dataset_invalid issues from it). */
+    private readonly json: boolean,
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -235,7 +237,7 @@ class UploadClient {
       throw new CliError(`cannot reach ${this.env.url}: ${(e as Error).message}`);
     });
     const payload = (await res.json().catch(() => ({}))) as T & Problem;
-    if (!res.ok) throw problemError(res.status, payload);
+    if (!res.ok) throw this.refused(res.status, payload);
     return payload;
   }
 
@@ -257,8 +259,13 @@ class UploadClient {
     if (payload === undefined || res.status >= 500) throw new Interrupted(`the chunk at ${start} got no answer (${res.status})`);
     // Someone (an earlier try whose answer was lost) already committed more: continue from there.
     if (res.status === 409 && payload.code === 'upload_offset_mismatch' && payload.uploadOffset !== undefined) return this.call<Upload>('GET', `/v1/uploads/${encodeURIComponent(id)}`);
-    if (!res.ok) throw problemError(res.status, payload);
+    if (!res.ok) throw this.refused(res.status, payload);
     return payload;
+  }
+
+  private refused(status: number, p: Problem): CliError {
+    if (this.json) process.stdout.write(`${JSON.stringify(p)}\n`);
+    return problemError(status, p);
   }
 }
 
