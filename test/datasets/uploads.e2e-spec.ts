@@ -190,6 +190,10 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect((await call('GET', `/v1/uploads/${id}`)).body).toMatchObject({ status: 'staging', offset: first, chunks: 1 });
     expect(stagedFiles(id)).toHaveLength(1);
     expect(await chunkRows(id)).toBe(1);
+    // The cut is the client's matter: a warning with a code, not a server error.
+    const cutLog = s.logs.records().filter((r) => r.code === 'upload_aborted');
+    expect(cutLog.length).toBeGreaterThan(0);
+    expect(cutLog.every((r) => r.status === 400)).toBe(true);
 
     // While staged: the marker is in no table and in no staged blob (chunks are sealed), nor is the file name.
     const staged = stagedFiles(id);

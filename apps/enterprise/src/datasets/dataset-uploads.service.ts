@@ -5,7 +5,7 @@ import { auditActor, AuditLog } from '@confide/audit';
 import type { CreateDatasetQuery, CreateUpload, DatasetDto, UploadDto } from '@confide/contracts';
 import { assertPolicyName, buildProtectionPolicy, DatasetError, normaliseDatasetName, refuseCompressed } from '@confide/datasets';
 import { canonicalJson, DomainError, type Principal } from '@confide/domain';
-import { openBuffer, openIterable, sealBuffer, sealIterable, wrappedDekToString, type DataKey } from '@confide/envelope';
+import { EnvelopeError, openBuffer, openIterable, sealBuffer, sealIterable, wrappedDekToString, type DataKey, type EnvelopeErrorCode } from '@confide/envelope';
 import { FheError } from '@confide/fhe';
 import { DatasetRepository, DatasetUploadRepository, type DatasetUploadChunkRecord, type DatasetUploadRecord } from '@confide/persistence';
 import { DataSource } from 'typeorm';
@@ -178,8 +178,9 @@ export class DatasetUploadsService {
           if (head !== undefined && head.length > 0) refuseCompressed(head);
           if (meta.contentLength !== undefined && received !== meta.contentLength) throw new DatasetError('upload_aborted', 'the chunk ended before Content-Length bytes arrived', 'Content-Length');
         } catch (e) {
-          refusal = e;
-          throw e;
+          // The connection cut off mid-chunk is the client's matter (400, logged as a warning), not a server failure.
+          refusal = e instanceof DomainError ? e : new DatasetError('upload_aborted', 'the chunk was cut off before its end; resume from the committed offset', undefined, (e as Error).message);
+          throw refusal;
         }
       };
       try {
@@ -241,7 +242,7 @@ export class DatasetUploadsService {
       const now = await this.uploads.findForTenant(p.tenantId, id);
       if (now?.status === 'completed') return { upload: uploadDto(now), dataset: await this.datasetOf(p, now), replayed: true };
       if (e instanceof DatasetError && e.code === 'dataset_invalid' && e.details.datasetId) await this.finish(p, upload, e.details.datasetId, 'invalid');
-      else if (e instanceof DomainError && !(e instanceof DatasetError && e.code === 'upload_in_progress')) await this.discard(p, id, 'upload.complete', 'failure', `${e.area}_${e.code}`);
+      else if (endsUpload(e)) await this.discard(p, id, 'upload.complete', 'failure', `${e.area}_${e.code}`);
       throw e;
     } finally {
       dek.destroy();
@@ -351,6 +352,31 @@ export function uploadDto(u: DatasetUploadRecord): UploadDto {
     updated_at: Math.floor(u.updatedAt.getTime() / 1000),
     expires_at: u.status === 'staging' ? Math.floor((u.updatedAt.getTime() + UPLOAD_EXPIRES_AFTER_MS) / 1000) : null,
   };
+}
+
+/** Staged chunks that no longer open as sealed: tampered with or cut short in the blob store. */
+const STAGED_BLOB_BROKEN: ReadonlySet<EnvelopeErrorCode> = new Set([
+  'header_malformed',
+  'header_bad_magic',
+  'header_unsupported_version',
+  'key_id_mismatch',
+  'key_version_mismatch',
+  'context_mismatch',
+  'segment_authentication_failed',
+  'blob_truncated',
+  'blob_trailing_data',
+  'blob_not_found',
+]);
+
+/**
+ * Whether a failure to turn the staged bytes into a dataset is about those bytes (the pipeline refused the file, or
+ * they no longer open), so retrying cannot help and the upload ends. Anything else — the database, the KEK, another
+ * completion in progress — leaves the upload staged for `complete` to be retried.
+ */
+function endsUpload(e: unknown): e is DomainError {
+  if (e instanceof DatasetError) return e.code !== 'upload_in_progress';
+  if (e instanceof FheError) return true;
+  return e instanceof EnvelopeError && STAGED_BLOB_BROKEN.has(e.code);
 }
 
 function notFound(): DatasetError {
