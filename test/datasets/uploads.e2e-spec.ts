@@ -396,6 +396,8 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     let proxyUrl: string;
     /** Which PATCH the proxy cuts after half of its body (`forever`: that one and every later one). */
     let cut: { after: number; forever: boolean } = { after: Infinity, forever: false };
+    /** Which PATCH gets through to the server whole but whose answer never reaches the client. */
+    let dropAnswer = Infinity;
     let patches = 0;
 
     beforeAll(async () => {
@@ -405,6 +407,11 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
         const n = isPatch ? ++patches : 0;
         const cutThis = isPatch && (n === cut.after || (cut.forever && n >= cut.after));
         const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          if (isPatch && n === dropAnswer) {
+            up.resume();
+            req.socket.destroy();
+            return;
+          }
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
         });
@@ -490,6 +497,28 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }, 120_000);
+
+    it('the answer to the last chunk is lost: the CLI finds every byte committed and gets the dataset from complete', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'confide-cli-upload-'));
+      try {
+        const raw = syntheticChat(40_000);
+        const file = join(dir, 'late.jsonl');
+        writeFileSync(file, raw);
+        patches = 0;
+        cut = { after: Infinity, forever: false };
+        dropAnswer = 3;
+        const run = await cli(proxyUrl, 'datasets', 'create', file, '--chunk-size', String(16 * 1024), '--json');
+        dropAnswer = Infinity;
+        expect(run.stderr).toMatch(/interrupted.*resuming at 40\d\d\d bytes/);
+        expect(run.code).toBe(0);
+        const d = JSON.parse(run.stdout) as { id: string; status: string; content_sha256: string };
+        expect(d).toMatchObject({ status: 'ready', content_sha256: sha256(raw) });
+        const [u] = (await s.dataSource.query(`SELECT id FROM enterprise.dataset_uploads WHERE dataset_id = $1`, [d.id])) as Array<{ id: string }>;
+        expect(await datasetsWithKey(u!.id)).toBe(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
 
     it('--resume continues a given upload from its offset; a refused file exits 1 with the problem on stdout (--json)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'confide-cli-upload-'));

@@ -112,8 +112,11 @@ export function registerDatasets(program: Command): void {
         });
         if (sent instanceof Interrupted) {
           if (left-- === 0) throw new CliError(`${sent.message}; ${offset} bytes are committed — run the same command again (or with --resume ${upload.id}) to continue`);
-          await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** (retries - left - 1))));
-          upload = await api.call<Upload>('GET', `/v1/uploads/${encodeURIComponent(upload.id)}`);
+          await sleep(Math.min(8000, 250 * 2 ** (retries - left - 1)));
+          // Where the server stands now (the chunk may have been committed before its answer was lost).
+          const now = await api.status(upload.id);
+          if (now === undefined) continue;
+          upload = now;
           offset = upload.offset;
           dataset = upload.dataset;
           process.stderr.write(`\n${sent.message}; resuming at ${offset} bytes\n`);
@@ -126,13 +129,7 @@ export function registerDatasets(program: Command): void {
         left = retries;
       }
       progress.done();
-      if (dataset === undefined) {
-        dataset = upload.status === 'completed'
-          ? await api.call<Dataset>('GET', `/v1/datasets/${encodeURIComponent(upload.dataset_id ?? '')}`)
-          : (await api.call<Upload>('POST', `/v1/uploads/${encodeURIComponent(upload.id)}/complete`)).dataset;
-      }
-      if (dataset === undefined) throw new CliError(`upload ${upload.id} ended without a dataset`);
-      printDataset(dataset, o.json);
+      printDataset(dataset ?? (await api.datasetOf(upload.id, retries)), o.json);
     });
 
   datasets
@@ -210,6 +207,21 @@ class Progress {
 /** A chunk that did not get an answer (connection cut, timeout, 5xx): retried from the offset the server committed. */
 class Interrupted extends Error {}
 
+/** No answer from the server at all. */
+class Unreachable extends CliError {}
+
+/** The server refused, with a problem document. */
+class ProblemError extends CliError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 interface Problem {
   code?: string;
   detail?: string;
@@ -234,11 +246,36 @@ class UploadClient {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(15 * 60_000),
     }).catch((e: unknown) => {
-      throw new CliError(`cannot reach ${this.env.url}: ${(e as Error).message}`);
+      throw new Unreachable(`cannot reach ${this.env.url}: ${(e as Error).message}`);
     });
     const payload = (await res.json().catch(() => ({}))) as T & Problem;
     if (!res.ok) throw this.refused(res.status, payload);
     return payload;
+  }
+
+  /** The upload as the server has it, or undefined when the server cannot be reached. */
+  async status(id: string): Promise<Upload | undefined> {
+    return this.call<Upload>('GET', `/v1/uploads/${encodeURIComponent(id)}`).catch((e: unknown) => {
+      if (e instanceof Unreachable) return undefined;
+      throw e;
+    });
+  }
+
+  /**
+   * The dataset of an upload whose bytes are all committed: `complete` creates it (or returns it). While another
+   * request is still processing the file — the last chunk's answer can outlast the client's wait on a multi-GB
+   * file — the upload is polled until it has its dataset.
+   */
+  async datasetOf(id: string, unreachableTries = 5): Promise<Dataset> {
+    for (let unreachable = 0; ; ) {
+      const done = await this.call<Upload>('POST', `/v1/uploads/${encodeURIComponent(id)}/complete`).catch((e: unknown) => {
+        if (e instanceof Unreachable && ++unreachable <= unreachableTries) return undefined;
+        if (e instanceof ProblemError && e.code === 'upload_in_progress') return undefined;
+        throw e;
+      });
+      if (done?.dataset) return done.dataset;
+      await sleep(2000);
+    }
   }
 
   /** PATCHes bytes [start, end) of `file` at `start`; the upload as the server then has it (with the dataset after the last chunk). */
@@ -263,15 +300,15 @@ class UploadClient {
     return payload;
   }
 
-  private refused(status: number, p: Problem): CliError {
+  private refused(status: number, p: Problem): ProblemError {
     if (this.json) process.stdout.write(`${JSON.stringify(p)}\n`);
     return problemError(status, p);
   }
 }
 
-function problemError(status: number, p: Problem): CliError {
+function problemError(status: number, p: Problem): ProblemError {
   const lines = (p.errors ?? []).slice(0, 20).map((e) => `  ${e.field}: ${e.message}`).join('\n');
-  return new CliError(`${status} ${p.code ?? ''}: ${p.detail ?? ''}${lines ? `\n${lines}` : ''}${p.requestId ? `\n(request ${p.requestId})` : ''}`);
+  return new ProblemError(`${status} ${p.code ?? ''}: ${p.detail ?? ''}${lines ? `\n${lines}` : ''}${p.requestId ? `\n(request ${p.requestId})` : ''}`, p.code);
 }
 
 async function sha256Of(file: string): Promise<string> {
