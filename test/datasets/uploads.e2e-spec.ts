@@ -239,6 +239,8 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(racing.find((r) => r.status === 409)!.body.uploadOffset).toBe(200);
     expect(await chunkRows(id)).toBe(2);
     expect(stagedFiles(id)).toHaveLength(2);
+    // An empty chunk commits nothing.
+    expect((await append(id, 200, Buffer.alloc(0))).body).toMatchObject({ offset: 200, chunks: 2 });
     const early = await call('POST', `/v1/uploads/${id}/complete`);
     expect(early).toMatchObject({ status: 409, body: { code: 'upload_incomplete', uploadOffset: 200 } });
     expect(await chunkRows(id)).toBe(2);
