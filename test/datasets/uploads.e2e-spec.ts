@@ -542,6 +542,10 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
         expect(refused.code).toBe(1);
         expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'dataset_invalid' });
         expect(refused.stderr).toContain('422 dataset_invalid');
+        // The invalid dataset exists once, with its report, and the upload points at it; nothing stays staged.
+        const rows = (await s.dataSource.query(`SELECT u.id, u.status AS upload, d.status AS dataset FROM enterprise.dataset_uploads u JOIN enterprise.datasets d ON d.id = u.dataset_id WHERE d.name = 'bad.jsonl'`)) as Array<{ id: string; upload: string; dataset: string }>;
+        expect(rows).toMatchObject([{ upload: 'completed', dataset: 'invalid' }]);
+        expect(stagedFiles(rows[0]!.id)).toEqual([]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

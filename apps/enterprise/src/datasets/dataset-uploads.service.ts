@@ -241,8 +241,9 @@ export class DatasetUploadsService {
     } catch (e) {
       const now = await this.uploads.findForTenant(p.tenantId, id);
       if (now?.status === 'completed') return { upload: uploadDto(now), dataset: await this.datasetOf(p, now), replayed: true };
-      if (e instanceof DatasetError && e.code === 'dataset_invalid' && e.details.datasetId) await this.finish(p, upload, e.details.datasetId, 'invalid');
-      else if (endsUpload(e)) await this.discard(p, id, 'upload.complete', 'failure', `${e.area}_${e.code}`);
+      // Answer with the pipeline's refusal even if recording its outcome fails (an abort raced it, say).
+      if (e instanceof DatasetError && e.code === 'dataset_invalid' && e.details.datasetId) await this.finish(p, upload, e.details.datasetId, 'invalid').catch(() => undefined);
+      else if (endsUpload(e)) await this.discard(p, id, 'upload.complete', 'failure', `${e.area}_${e.code}`).catch(() => undefined);
       throw e;
     } finally {
       dek.destroy();
