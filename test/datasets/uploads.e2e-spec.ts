@@ -280,6 +280,12 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     const gz = await append(id, 0, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]));
     expect(gz).toMatchObject({ status: 415, body: { code: 'compressed_upload_not_supported' } });
     expect(stagedFiles(id)).toEqual([]);
+    await s.auditLog.drain();
+    const refusals = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE action = 'upload.append'`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { resource: { id: string }; outcome: string; reason: string });
+    expect(refusals.filter((r) => r.resource.id === id).map((r) => [r.outcome, r.reason])).toEqual([
+      ['failure', 'datasets_upload_length_exceeded'],
+      ['failure', 'datasets_compressed_upload_not_supported'],
+    ]);
     // Bad options are refused when the upload is created, not after the file was sent.
     expect((await call('POST', '/v1/uploads', { bytes: 10, filename: '../../etc/passwd' })).body.code).toBe('invalid_filename');
     expect((await call('POST', '/v1/uploads', { bytes: 10, protection: 'fhe' })).body.code).toBe('fhe_invalid_features');

@@ -186,7 +186,22 @@ export class DatasetUploadsService {
       try {
         await this.storage.blobs.put(blobKey, sealIterable(guarded(), { dek, context: chunkContext(p.tenantId, id, index, offset) }));
       } catch (caught) {
-        throw refusal ?? caught;
+        const e = refusal ?? caught;
+        // As a refused one-shot upload is: the chunk left nothing behind, and the refusal is on the record.
+        await this.ds
+          .transaction((em) =>
+            this.audit.append(em, {
+              tenantId: p.tenantId,
+              actor: auditActor(p),
+              action: 'upload.append',
+              resource: { type: 'dataset_upload', id },
+              outcome: 'failure',
+              reason: e instanceof DomainError ? `${e.area}_${e.code}` : 'upload_failed',
+              details: { offset, chunk: index, received },
+            }),
+          )
+          .catch(() => undefined);
+        throw e;
       }
     } finally {
       dek.destroy();
