@@ -216,6 +216,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     // After processing: still nowhere unprotected, in tables or any blob.
     expect(await allTableText()).not.toContain(MARKER);
     for (const f of files(join(s.dataDir, 'blobs'))) expect(readFileSync(f).includes(Buffer.from(MARKER))).toBe(false);
+    expect(s.logs.lines.join('\n')).not.toContain(MARKER);
   });
 
   it('a wrong or missing Upload-Offset is refused with the committed offset (409 / 400); nothing is staged', async () => {

@@ -252,7 +252,8 @@ export class DatasetUploadsService {
         idempotencyKey: datasetKeyOf(id),
       };
       const service = options.protection === 'fhe' ? this.fheDatasets : this.datasets;
-      result = await service.create(p, Readable.from(this.staged(upload, chunks, dek)), meta);
+      // One opened segment ahead at most (a segment is 1 MiB): the pipeline pulls the staged file as it goes.
+      result = await service.create(p, Readable.from(this.staged(upload, chunks, dek), { highWaterMark: 1 }), meta);
     } catch (e) {
       const now = await this.uploads.findForTenant(p.tenantId, id);
       if (now?.status === 'completed') return { upload: uploadDto(now), dataset: await this.datasetOf(p, now), replayed: true };
