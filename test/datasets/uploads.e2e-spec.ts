@@ -156,7 +156,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(head.headers.get('upload-offset')).toBe(String(raw.length));
 
     await s.auditLog.drain();
-    const actions = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null });
+    const actions = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme' ORDER BY leaf_index`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null });
     expect(actions.filter((a) => a.resource?.id === id).map((a) => a.action)).toEqual(['upload.create', 'upload.complete']);
     expect(actions.filter((a) => a.resource?.id === chunked.id).map((a) => a.action)).toEqual(['dataset.create', 'dataset.ready']);
   });
@@ -282,7 +282,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(gz).toMatchObject({ status: 415, body: { code: 'compressed_upload_not_supported' } });
     expect(stagedFiles(id)).toEqual([]);
     await s.auditLog.drain();
-    const refusals = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE action = 'upload.append'`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { resource: { id: string }; outcome: string; reason: string });
+    const refusals = ((await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE action = 'upload.append' ORDER BY leaf_index`)) as Array<{ canonical: string }>).map((r) => JSON.parse(r.canonical) as { resource: { id: string }; outcome: string; reason: string });
     expect(refusals.filter((r) => r.resource.id === id).map((r) => [r.outcome, r.reason])).toEqual([
       ['failure', 'datasets_upload_length_exceeded'],
       ['failure', 'datasets_compressed_upload_not_supported'],
@@ -379,7 +379,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect((await call('GET', `/v1/uploads/${id}`)).status).toBe(404);
     expect((await call('DELETE', `/v1/uploads/${id}`)).status).toBe(404);
     await s.auditLog.drain();
-    const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>;
+    const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme' ORDER BY leaf_index`)) as Array<{ canonical: string }>;
     expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null }).filter((e) => e.resource?.id === id).map((e) => e.action)).toEqual(['upload.create', 'upload.abort']);
   });
 
@@ -396,7 +396,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     expect(await uploadRows(live)).toBe(1);
     expect(stagedFiles(live)).toHaveLength(1);
     await s.auditLog.drain();
-    const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme'`)) as Array<{ canonical: string }>;
+    const rows = (await s.dataSource.query(`SELECT canonical FROM audit.entries WHERE tenant_id = 'acme' ORDER BY leaf_index`)) as Array<{ canonical: string }>;
     expect(rows.map((r) => JSON.parse(r.canonical) as { action: string; resource: { id: string } | null }).some((e) => e.action === 'upload.expire' && e.resource?.id === stale)).toBe(true);
   });
 
