@@ -493,6 +493,11 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
         expect(three.stderr).toContain('resuming upload');
         expect(three.stderr).toContain('at 49152 of');
         expect(three.code).toBe(0);
+        // The progress bar counts from the resumed offset (about 40 % of the file), not from zero.
+        const shown = [...three.stderr.matchAll(/uploading \[[#.]+\] (\d+)%/g)].map((m) => Number(m[1]));
+        expect(shown.length).toBeGreaterThan(0);
+        expect(Math.min(...shown)).toBeGreaterThanOrEqual(40);
+        expect(shown.at(-1)).toBe(100);
         const d3 = JSON.parse(three.stdout) as { id: string; status: string; content_sha256: string };
         expect(d3).toMatchObject({ status: 'ready', content_sha256: sha256(Buffer.concat([raw, Buffer.from('\n')])) });
         const uploads = (await s.dataSource.query(`SELECT id, dataset_id FROM enterprise.dataset_uploads WHERE dataset_id = $1`, [d3.id])) as Array<{ id: string }>;
