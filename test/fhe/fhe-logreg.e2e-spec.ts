@@ -75,7 +75,53 @@ describe('FHE datasets and the fhe-logreg job path (Postgres, N=16384 training p
     const tee = await fetch(`${s.url}/v1/datasets?min_examples=10`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv', ...key }, body: csvOf(rows.slice(0, 120)) });
     expect(((await tee.json()) as { code: string }).code).toBe('idempotency_key_reused');
     expect((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.datasets WHERE idempotency_key = $1`, [key['idempotency-key']]))[0].n).toBe(1);
+
+    // FHE job creation honours Idempotency-Key as TEE job creation does: same key + same body → the same job (10 at
+    // once: one 201, nine 200 replays), same key + another body → idempotency_key_conflict, one job for the key.
+    const createJob = (hyperparameters: Record<string, number>, jobKey: string) =>
+      fetch(`${s.url}/v1/fine_tuning/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'idempotency-key': jobKey },
+        body: JSON.stringify({ training_file: d1.id, trainer: 'fhe-logreg', privacy: { mode: 'fhe' }, hyperparameters }),
+      });
+    const jobKey = `fhe-job-key-${randomUUID()}`;
+    const parallel = await Promise.all(Array.from({ length: 10 }, () => createJob({ n_epochs: 2 }, jobKey)));
+    expect(parallel.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    const bodies = (await Promise.all(parallel.map((r) => r.json()))) as Array<{ id: string; trainer: string; privacy: { mode: string } }>;
+    const b1 = bodies[0];
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    expect(b1).toMatchObject({ trainer: 'fhe-logreg', privacy: { mode: 'fhe' } });
+    const j3 = await createJob({ n_epochs: 2 }, jobKey);
+    expect(j3.status).toBe(200);
+    expect(j3.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await j3.json()) as { id: string }).id).toBe(b1!.id);
+    const j4 = await createJob({ n_epochs: 3 }, jobKey);
+    expect(j4.status).toBe(409);
+    expect(await j4.json()).toMatchObject({ code: 'idempotency_key_conflict', errors: [{ field: 'Idempotency-Key' }] });
+    expect((await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.fine_tuning_jobs WHERE training_file = $1`, [d1.id]))[0].n).toBe(1);
+    // Out of the way of the training test below (one node, one lease).
+    expect((await api('POST', `/v1/fine_tuning/jobs/${b1!.id}/cancel`)).status).toBeLessThan(300);
+    expect((await api('GET', `/v1/fine_tuning/jobs/${b1!.id}`)).body.status).toBe('cancelled');
   }, 180_000);
+
+  it('a resumable upload (/v1/uploads) with protection=fhe becomes an FHE dataset, its staged chunks deleted', async () => {
+    const csv = Buffer.from(csvOf(rows.slice(0, 120)));
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };
+    const created = await fetch(`${s.url}/v1/uploads`, { method: 'POST', headers: json, body: JSON.stringify({ bytes: csv.length, filename: 'loans.csv', protection: 'fhe', fhe: FHE }) });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: string }).id;
+    const patch = (offset: number, end: number) =>
+      fetch(`${s.url}/v1/uploads/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) }, body: new Uint8Array(csv.subarray(offset, end)) });
+    const half = Math.floor(csv.length / 2);
+    expect((await patch(0, half)).status).toBe(200);
+    const last = await patch(half, csv.length);
+    expect(last.status).toBe(201);
+    const done = (await last.json()) as { status: string; dataset: { id: string; status: string; protection: string; format: string } };
+    expect(done).toMatchObject({ status: 'completed', dataset: { status: 'ready', protection: 'fhe', format: 'csv' } });
+    expect((await api('GET', `/v1/fhe/datasets/${done.dataset.id}`)).body.layout).toMatchObject({ features: 6 });
+    const staged = join(s.dataDir, 'blobs', 'uploads', id);
+    expect(existsSync(staged) ? readdirSync(staged) : []).toEqual([]);
+  }, 120_000);
 
   it('trains on ciphertexts through the real APIs to within 1 point of plaintext; the node never gets a secret key', async () => {
     const up = await upload(csvOf(rows), FHE);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FheDatasetOptionsParamSchema } from './fhe.contract.js';
+import { FheDatasetOptionsParamSchema, FheDatasetOptionsSchema } from './fhe.contract.js';
 
 const ENTITY = z.string().regex(/^[A-Z_]{2,32}$/);
 const OPERATOR = z.string().regex(/^(keep|redact|token|fpe|mask(:\d{1,2})?)$/, 'must be keep, redact, token, fpe or mask:N');
@@ -117,3 +117,46 @@ export const DatasetListSchema = z.object({
 export type DatasetListDto = z.infer<typeof DatasetListSchema>;
 
 export const DatasetIdParamSchema = z.strictObject({ id: z.uuid() });
+
+/**
+ * Body of `POST /v1/uploads` (resumable upload): the whole file's size, optionally its SHA-256, and the same dataset
+ * options as `POST /v1/datasets` takes in its query (here as JSON values, not strings).
+ */
+export const CreateUploadSchema = z.strictObject({
+  bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
+  filename: z.string().min(1).max(1024).optional(),
+  format: z.enum(['jsonl', 'chat', 'prompt_completion', 'csv']).optional(),
+  protection: z.enum(['tee', 'fhe']).default('tee'),
+  policy: z.string().min(1).max(64).default('default'),
+  protect: z.record(ENTITY, OPERATOR).optional(),
+  skip_invalid: z.boolean().default(false),
+  min_examples: z.number().int().min(1).max(1_000_000).default(10),
+  canaries: z.number().int().min(0).max(20).default(3),
+  fhe: FheDatasetOptionsSchema.optional(),
+});
+export type CreateUpload = z.infer<typeof CreateUploadSchema>;
+
+export const UploadSchema = z.object({
+  id: z.string(),
+  object: z.literal('dataset.upload'),
+  /** staging: chunks are being appended; completed: the dataset exists (ready or invalid). */
+  status: z.enum(['staging', 'completed']),
+  protection: z.enum(['tee', 'fhe']),
+  /** Declared size of the file. */
+  bytes: z.number().int(),
+  /** Bytes committed so far: the next chunk starts here. */
+  offset: z.number().int(),
+  chunks: z.number().int(),
+  sha256: z.string().nullable(),
+  dataset_id: z.string().nullable(),
+  /** When the last chunk or `complete` created the dataset. */
+  dataset: DatasetSchema.optional(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+  /** A staging upload without activity until then is deleted with its staged chunks. */
+  expires_at: z.number().int().nullable(),
+});
+export type UploadDto = z.infer<typeof UploadSchema>;
+
+export const UploadIdParamSchema = z.strictObject({ id: z.uuid() });

@@ -18,9 +18,11 @@ import {
   type DatasetPiiDto,
 } from '@confide/contracts';
 import type { Principal } from '@confide/domain';
+import { DatasetError } from '@confide/datasets';
 import { ZodValidationPipe } from '@confide/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DatasetsService } from './datasets.service.js';
+import { UPLOAD_DATASET_KEY_PREFIX } from './dataset-uploads.service.js';
 import { FheDatasetsService } from '../fhe/fhe-datasets.service.js';
 
 /** Upload bodies are passed through as the raw request stream: never buffered, never parsed by Fastify. */
@@ -60,6 +62,9 @@ export class DatasetsController implements OnModuleInit {
     const length = header('content-length');
     const body = (req.body ?? req.raw) as Readable;
     try {
+      if (header('idempotency-key')?.startsWith(UPLOAD_DATASET_KEY_PREFIX)) {
+        throw new DatasetError('idempotency_key_reused', `Idempotency-Key values starting with ${UPLOAD_DATASET_KEY_PREFIX} are reserved for resumable uploads`, 'Idempotency-Key');
+      }
       // FHE mode derives features and CKKS-encrypts instead of sealing the protected records.
       const service = query.protection === 'fhe' ? this.fheDatasets : this.datasets;
       const { dataset, replayed } = await service.create(p, body, {

@@ -23,6 +23,11 @@ export interface BlobStore {
   /** True when something was deleted. */
   delete(key: string): Promise<boolean>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Deletes every object under `prefix/` (a key-shaped folder, e.g. one upload's staged chunks), including anything a
+   * crashed writer left half-written there. Returns how many objects were deleted.
+   */
+  deletePrefix(prefix: string): Promise<number>;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

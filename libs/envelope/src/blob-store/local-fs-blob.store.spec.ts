@@ -60,6 +60,23 @@ describe('LocalFsBlobStore', () => {
     expect(await readdir(join(root, 'limited'))).toEqual([]);
   });
 
+  it('deletes everything under a prefix, half-written files included, and nothing beside it', async () => {
+    const store = new LocalFsBlobStore(root);
+    await store.put('uploads/u1/0-a.sealed', [Buffer.from('a')]);
+    await store.put('uploads/u1/1-b.sealed', [Buffer.from('b')]);
+    await store.put('uploads/u2/0-c.sealed', [Buffer.from('c')]);
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from('x');
+      throw new Error('cut');
+    }
+    await expect(store.put('uploads/u1/2-c.sealed', failing())).rejects.toMatchObject({ code: 'blob_write_failed' });
+    expect(await store.deletePrefix('uploads/u1')).toBe(2);
+    expect(await store.exists('uploads/u1/0-a.sealed')).toBe(false);
+    expect(await store.exists('uploads/u2/0-c.sealed')).toBe(true);
+    expect(await store.deletePrefix('uploads/u1')).toBe(0);
+    await expect(store.deletePrefix('../x')).rejects.toMatchObject({ code: 'blob_key_invalid' });
+  });
+
   it.each(['../etc/passwd', '/abs', 'a//b', 'a/../b', '.hidden', 'a/.tmp-x', 'C:\\x', 'x\u0000', '', 'a'.repeat(600), '..', 'a/./b'])(
     'rejects the key %j',
     async (key) => {

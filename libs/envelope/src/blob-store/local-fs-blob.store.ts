@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EnvelopeError } from '../envelope.error.js';
@@ -65,6 +65,18 @@ export class LocalFsBlobStore implements BlobStore {
     } catch {
       return false;
     }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const dir = this.#path(prefix);
+    let entries: string[];
+    try {
+      entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+    } catch {
+      return 0;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return entries.length;
   }
 
   #path(key: string): string {

@@ -19,6 +19,8 @@ export interface Problem {
   readonly instance?: string;
   readonly requestId?: string;
   readonly errors?: ReadonlyArray<{ field: string; message: string }>;
+  /** Resumable uploads: the committed offset, on `upload_offset_mismatch` (also in the Upload-Offset header). */
+  readonly uploadOffset?: number;
 }
 
 const AUTH_STATUS: Record<AuthErrorCode, number> = {
@@ -73,6 +75,14 @@ const DATASET_STATUS: Record<DatasetErrorCode, number> = {
   upload_in_progress: 409,
   dataset_not_found: 404,
   upload_aborted: 400,
+  upload_not_found: 404,
+  upload_offset_mismatch: 409,
+  upload_offset_invalid: 400,
+  upload_length_exceeded: 413,
+  upload_too_many_chunks: 413,
+  upload_incomplete: 409,
+  upload_completed: 409,
+  upload_checksum_mismatch: 422,
 };
 
 const KEYBROKER_STATUS: Record<KeyBrokerErrorCode, number> = {
@@ -133,8 +143,11 @@ export function toProblem(err: unknown): { problem: Omit<Problem, 'instance' | '
   if (err instanceof DatasetError) {
     const status = DATASET_STATUS[err.code];
     const where = err.details.datasetId ? ` (dataset ${err.details.datasetId})` : '';
-    const errors = (err.details.issues ?? []).map((i) => ({ field: `line ${i.line ?? '-'}${i.field ? ` ${i.field}` : ''}`, message: i.code }));
-    return { problem: make(status, err.code, titleFor(status), err.message + where, errors), reason: err.code, internal: err.internalReason };
+    const issues = (err.details.issues ?? []).map((i) => ({ field: `line ${i.line ?? '-'}${i.field ? ` ${i.field}` : ''}`, message: i.code }));
+    // Without line issues, the field or header the refusal is about (Idempotency-Key, Upload-Offset, sha256, …).
+    const errors = issues.length === 0 && err.target ? [{ field: err.target, message: err.code }] : issues;
+    const problem = make(status, err.code, titleFor(status), err.message + where, errors);
+    return { problem: err.details.uploadOffset !== undefined ? { ...problem, uploadOffset: err.details.uploadOffset } : problem, reason: err.code, internal: err.internalReason };
   }
   if (err instanceof KeyBrokerError) {
     // Denials carry one fixed message per code; the reason code goes to the log only (and to the audit entry).
