@@ -70,8 +70,14 @@ export class FakeNitroPki {
     readonly enclave: x509.X509Certificate,
   ) {}
 
-  static async create(validity: { notBefore: Date; notAfter: Date } = FAKE_NITRO_VALIDITY): Promise<FakeNitroPki> {
-    const [rootKeys, intermediateKeys, enclaveKeys] = [await generateP384(), await generateP384(), await generateP384()];
+  /** `validity` of the enclave certificate; `enclaveCurve` P-256 makes a certificate Nitro never issues. */
+  static async create(options: { validity?: { notBefore: Date; notAfter: Date }; enclaveCurve?: 'P-384' | 'P-256' } = {}): Promise<FakeNitroPki> {
+    const validity = options.validity ?? FAKE_NITRO_VALIDITY;
+    const [rootKeys, intermediateKeys] = [await generateP384(), await generateP384()];
+    const enclaveKeys =
+      options.enclaveCurve === 'P-256'
+        ? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair)
+        : await generateP384();
     const ca = [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)];
     const root = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '01',
