@@ -3,6 +3,8 @@ import 'reflect-metadata';
 import { Crypto } from '@peculiar/webcrypto';
 import * as x509 from '@peculiar/x509';
 
+import { toArrayBuffer } from '@confide/crypto';
+
 import { CborMap, CborTag, decodeCbor, encodeCbor, type CborValue } from '../cbor.js';
 import { COSE } from '../cose-sign1.js';
 
@@ -27,7 +29,7 @@ export async function generateP384(): Promise<CryptoKeyPair> {
 /** ES384 over the COSE Sig_structure; WebCrypto's ECDSA output is already r‖s (96 bytes). */
 export async function signSign1(protectedBytes: Uint8Array, payload: Uint8Array, privateKey: CryptoKey): Promise<Uint8Array> {
   const toBeSigned = encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
-  return new Uint8Array(await crypto.subtle.sign(ES384, privateKey, toBeSigned));
+  return new Uint8Array(await crypto.subtle.sign(ES384, privateKey, toArrayBuffer(toBeSigned)));
 }
 
 /** COSE_Sign1 bytes (untagged, like the NSM, unless `tagged`). */
