@@ -63,10 +63,6 @@ class Reader {
     private readonly what: string,
   ) {}
 
-  get position(): number {
-    return this.offset;
-  }
-
   get remaining(): number {
     return this.input.length - this.offset;
   }
