@@ -101,6 +101,40 @@ describe('confide attest verify (offline CLI)', () => {
     expect([wrong.code, wrong.out?.reasons[0]?.code]).toEqual([1, 'report_data_mismatch']);
   }, 30_000);
 
+  it('verifies the real AWS Nitro attestation document (detected as COSE_Sign1) at its time, and appraises it', async () => {
+    const doc = join(FIX, 'nitro-blocky-attestation-doc.cbor');
+    const at = ['--at', '2024-09-07T14:37:39.545Z', '--json'];
+    const ok = await cli(doc, ...at);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatchObject({ verified: true, format: 'nitro', simulated: false, status: 'verified', reasons: [] });
+    expect(ok.out!.claims).toMatchObject({
+      teeType: 'aws-nitro',
+      debug: false,
+      measurement: 'e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a',
+      reportData: '01'.repeat(1024),
+      details: { moduleId: 'i-0a22e5c5f24d22174-enc0191cceb4289903f', timestamp: 1725719859545, signedAt: '2024-09-07T14:37:39.545Z' },
+    });
+    const affirmed = await cli(doc, ...at, '--policy', join(POLICIES, 'aws-nitro.json'));
+    expect([affirmed.code, affirmed.out?.status]).toEqual([0, 'affirming']);
+    expect((await cli(doc, ...at, '--nonce', '01'.repeat(1024))).code).toBe(0);
+    const wrongNonce = await cli(doc, ...at, '--nonce', '02'.repeat(32));
+    expect([wrongNonce.code, wrongNonce.out?.reasons[0]?.code]).toEqual([1, 'nonce_mismatch']);
+    // Today the enclave certificate (three-hour lifetime) has long expired.
+    const now = await cli(doc, '--json');
+    expect([now.code, now.out?.verified, now.out?.reasons[0]?.code]).toEqual([1, false, 'certificate_expired']);
+  }, 30_000);
+
+  it('the Nitro debug document verifies as debug, and a policy forbidding debug refuses it with exit 1', async () => {
+    const doc = join(FIX, 'nitro-blocky-attestation-doc-debug.cbor');
+    const at = ['--at', '2024-09-07T14:38:06.508Z', '--json'];
+    const verified = await cli(doc, ...at);
+    expect([verified.code, verified.out?.claims?.debug]).toEqual([0, true]);
+    const refused = await cli(doc, ...at, '--policy', join(POLICIES, 'aws-nitro.json'));
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatchObject({ verified: true, format: 'nitro', status: 'contraindicated' });
+    expect(refused.out!.reasons.map((r) => r.code)).toContain('policy_debug_enabled');
+  }, 30_000);
+
   it('simulated SNP report: refused without --allow-simulated, accepted and marked simulated with it', async () => {
     const { report, vcek } = await attester.snpReport({ reportData: new Uint8Array(64).fill(1) });
     await writeFile(join(dir, 'sim.bin'), report);

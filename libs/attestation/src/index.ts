@@ -4,6 +4,7 @@ export * from './tdx/index.js';
 export * from './snp/index.js';
 export * from './common/index.js';
 export * from './nvidia/index.js';
+export * from './nitro/index.js';
 export * from './composite/index.js';
 export * from './simulated/index.js';
 export * from './appraisal/index.js';

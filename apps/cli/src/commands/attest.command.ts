@@ -8,6 +8,7 @@ import {
   compositeEvidenceFromJson,
   DevAwareVerifier,
   loadPolicyFile,
+  NitroVerifier,
   NvidiaSpdmVerifier,
   SnpVerifier,
   TdxVerifier,
@@ -23,8 +24,8 @@ import type { JSONWebKeySet } from 'jose';
 
 import { cliEnv, CliError, EXIT } from '../cli-context.js';
 
-type Format = 'snp' | 'tdx' | 'spdm' | 'composite';
-const FORMATS = ['snp', 'tdx', 'spdm', 'composite', 'auto'] as const;
+type Format = 'snp' | 'tdx' | 'spdm' | 'nitro' | 'composite';
+const FORMATS = ['snp', 'tdx', 'spdm', 'nitro', 'composite', 'auto'] as const;
 
 interface VerifyOpts {
   certs?: string[];
@@ -62,9 +63,11 @@ function detect(bytes: Uint8Array): Format {
   const b = Buffer.from(bytes);
   if (b[0] === 0x7b) return 'composite';
   if (b.length >= 2 && b[0] === 0x11 && b[1] === 0xe0) return 'spdm';
+  // COSE_Sign1, untagged (as the Nitro NSM returns it) or tag 18: a 4-array whose first item is a byte string.
+  if (b.length >= 3 && ((b[0] === 0x84 && (b[1]! & 0xe0) === 0x40) || (b[0] === 0xd2 && b[1] === 0x84 && (b[2]! & 0xe0) === 0x40))) return 'nitro';
   if (b.length >= 8 && (b.readUInt16LE(0) === 4 || b.readUInt16LE(0) === 5) && b.readUInt32LE(4) === 0x81) return 'tdx';
   if (b.length >= 0x4a0 && b.readUInt32LE(0) >= 2 && b.readUInt32LE(0) <= 5) return 'snp';
-  throw new CliError('cannot tell the evidence format; pass --format snp|tdx|spdm|composite', EXIT.usage);
+  throw new CliError('cannot tell the evidence format; pass --format snp|tdx|spdm|nitro|composite', EXIT.usage);
 }
 
 /** `KEY=FILE`, or a file whose content says what it is (Intel TCB info / QE identity JSON, issuer chain PEM, CRL DER). */
@@ -98,9 +101,10 @@ function parseAt(at: string | undefined): Date {
   return d;
 }
 
-function parseNonce(hex: string | undefined): Uint8Array | undefined {
+/** Nitro documents carry their own nonce field of up to 1024 bytes; the other formats take at most 64. */
+function parseNonce(hex: string | undefined, maxBytes: number): Uint8Array | undefined {
   if (hex === undefined) return undefined;
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(hex)) throw new CliError('--nonce must be 1 to 64 bytes of hex', EXIT.usage);
+  if (hex.length > maxBytes * 2 || !/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new CliError(`--nonce must be 1 to ${maxBytes} bytes of hex`, EXIT.usage);
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
@@ -118,7 +122,7 @@ function claimsOf(v: VerifiedEvidence): Record<string, unknown> {
   return { teeType: v.teeType, measurement: v.measurement, reportData: v.reportData, tcb: v.tcb, debug: v.debug, details: v.details };
 }
 
-function verifierFor(format: Exclude<Format, 'composite'>, anchors: SimulatedTrustAnchors | undefined, tdxStrict: boolean): EvidenceVerifier {
+function verifierFor(format: Exclude<Format, 'composite' | 'nitro'>, anchors: SimulatedTrustAnchors | undefined, tdxStrict: boolean): EvidenceVerifier {
   const [prod, dev]: [EvidenceVerifier, EvidenceVerifier | undefined] =
     format === 'snp'
       ? [new SnpVerifier(), anchors && new SnpVerifier({ trustAnchors: anchors.amd })]
@@ -133,7 +137,7 @@ async function run(evidencePath: string, opts: VerifyOpts): Promise<Output> {
   const format: Format = opts.format === 'auto' ? detect(evidence) : opts.format;
   const certificates = (opts.certs ?? []).map((f) => readInput(f, 'certificate file'));
   const collateral = collateralOf(opts.collateral ?? []);
-  const nonce = parseNonce(opts.nonce);
+  const nonce = parseNonce(opts.nonce, format === 'nitro' ? 1024 : 64);
   const at = parseAt(opts.at);
   const anchors = loadAnchors(opts.simulatedAnchors);
   const allowSimulated = opts.allowSimulated ?? false;
@@ -168,6 +172,9 @@ async function run(evidencePath: string, opts: VerifyOpts): Promise<Output> {
       cpu = v.cpu;
       gpus = v.gpus;
       thumbprint = v.teeKeyThumbprint;
+    } else if (format === 'nitro') {
+      // The document carries its certificate chain; the pinned AWS root is the only anchor (no simulated Nitro PKI).
+      cpu = await new NitroVerifier().verify(evidence, { at, ...(nonce ? { expectedNonce: nonce } : {}) });
     } else {
       const expectedReportData = nonce && format !== 'spdm' ? new Uint8Array(Buffer.concat([nonce, Buffer.alloc(64 - nonce.length)])) : nonce;
       const verifier = verifierFor(format, anchors, Object.keys(collateral).length > 0);
@@ -195,13 +202,13 @@ export function registerAttest(program: Command): void {
   attest
     .command('verify')
     .description(
-      'Verify SEV-SNP / TDX / H100 SPDM evidence or a composite bundle offline (no server). Exit 0 verified (and affirmed with --policy), 1 not, 2 bad input',
+      'Verify SEV-SNP / TDX / H100 SPDM evidence, an AWS Nitro attestation document or a composite bundle offline (no server). Exit 0 verified (and affirmed with --policy), 1 not, 2 bad input',
     )
-    .argument('<evidence>', 'evidence file: SNP report, TDX quote, SPDM report (binary) or composite bundle (JSON)')
+    .argument('<evidence>', 'evidence file: SNP report, TDX quote, SPDM report, Nitro attestation document (COSE_Sign1 CBOR) or composite bundle (JSON)')
     .option('--certs <files...>', 'certificates (PEM or DER): VCEK/VLEK for SNP, device chain for SPDM')
     .option('--collateral <files...>', 'collateral files, KEY=FILE or detected (tcbInfo, qeIdentity, tcbInfoIssuerChain, pckCrl, rootCaCrl, amd-crl)')
     .option('--policy <file>', 'appraise against this policy (attestation/policies/*.json)')
-    .option('--nonce <hex>', 'expected nonce: SPDM nonce, CPU REPORT_DATA prefix, or the challenge of a composite bundle')
+    .option('--nonce <hex>', 'expected nonce: SPDM nonce, CPU REPORT_DATA prefix, the nonce field of a Nitro document, or the challenge of a composite bundle')
     .option('--at <iso8601>', 'judge certificates and collateral at this time (default now)')
     .option('--format <format>', `evidence format: ${FORMATS.join('|')}`, 'auto')
     .option('--allow-simulated', 'accept evidence signed by the development PKI (marked simulated)')

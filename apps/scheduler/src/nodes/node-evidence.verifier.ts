@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CompositeVerifier, compositeEvidenceFromJson, jwkThumbprint, type CompositeEvidenceJson } from '@confide/attestation';
+import { CompositeVerifier, compositeEvidenceFromJson, jwkThumbprint, type CompositeEvidenceJson, type CpuEvidence } from '@confide/attestation';
 
 /** What registration learns from a node's evidence. */
 export interface NodeEvidenceVerdict {
-  readonly teeType: 'sev-snp' | 'tdx';
+  /** What the evidence is; registration refuses a node whose listed TEE type differs (Nitro is never a placement TEE). */
+  readonly teeType: CpuEvidence['format'];
   readonly simulated: boolean;
   readonly measurement: string | null;
   /** Thumbprint of the key the hardware report binds (must be the node's identity key). */

@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { AttestationError } from '../attestation.error.js';
 import type { CompositeVerification, TeePublicJwk } from '../composite/composite-evidence.js';
 import { CompositeVerifier } from '../composite/composite.verifier.js';
+import { NitroVerifier } from '../nitro/nitro.verifier.js';
 import { SimulatedAttester } from '../simulated/simulated-attester.js';
 import { SIMULATED_MEASUREMENTS } from '../simulated/simulated-measurements.js';
 import type { SimulatedCompositeOptions } from '../simulated/simulated-attester.types.js';
@@ -50,7 +52,7 @@ describe('appraise', () => {
   }, 30_000);
 
   it('the shipped policies load, pin their reference values and hash to canonical JSON', async () => {
-    for (const id of ['dev-simulated', 'sev-snp-h100', 'tdx-h100']) {
+    for (const id of ['dev-simulated', 'sev-snp-h100', 'tdx-h100', 'aws-nitro']) {
       const p = await loadPolicyById(ATTESTATION_DIR, id);
       expect(p.policyHash).toBe(canonicalSha256(JSON.parse(await readFile(join(ATTESTATION_DIR, 'policies', `${id}.json`), 'utf8'))));
     }
@@ -146,6 +148,68 @@ describe('appraise', () => {
     expect(r.status).toBe('contraindicated');
     expect(new Set(Object.values(r.trustVector))).toEqual(new Set([99]));
     expect(r.reasons[0]!.code).toBe('signature_invalid');
+  });
+});
+
+describe('appraise: AWS Nitro Enclaves (the real blocky/nitrite documents, aws-nitro policy)', () => {
+  const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/attestation/${name}`, import.meta.url)));
+  const nitro = new NitroVerifier();
+  let policy: LoadedPolicy;
+  let prod: VerifiedEvidence;
+  let debug: VerifiedEvidence;
+  const codes = (cpu: VerifiedEvidence, p: LoadedPolicy = policy): string[] => appraise({ cpu, gpus: [], simulated: false }, p).reasons.map((r) => r.code);
+  beforeAll(async () => {
+    policy = await loadPolicyById(ATTESTATION_DIR, 'aws-nitro');
+    prod = await nitro.verify(fixture('nitro-blocky-attestation-doc.cbor'), { at: new Date('2024-09-07T14:37:39.545Z') });
+    debug = await nitro.verify(fixture('nitro-blocky-attestation-doc-debug.cbor'), { at: new Date('2024-09-07T14:38:06.508Z') });
+  });
+
+  it('affirms the production enclave: PCR0/1/2 match the reference value, not debug, no GPUs needed', () => {
+    const r = appraise({ cpu: prod, gpus: [], simulated: false }, policy);
+    expect([r.status, r.reasons]).toEqual(['affirming', []]);
+    expect(r.claims).toMatchObject({ teeType: 'aws-nitro', measurement: prod.measurement, debug: false });
+    expect(r.policy).toEqual({ id: 'aws-nitro', version: 1, hash: policy.policyHash });
+  });
+
+  it('refuses the debug enclave (debug forbidden; its zero PCRs are no reference value either)', () => {
+    const r = appraise({ cpu: debug, gpus: [], simulated: false }, policy);
+    expect(r.status).toBe('contraindicated');
+    expect(r.reasons.map((x) => [x.code, x.policyField])).toEqual([
+      ['policy_measurement_not_allowed', 'referenceValues.awsNitro'],
+      ['policy_debug_enabled', 'debug'],
+    ]);
+  });
+
+  it('a policy that allows debug and pins the debug PCRs permits it', () => {
+    const zeros = { '0': '00'.repeat(48), '1': '00'.repeat(48), '2': '00'.repeat(48) };
+    const refs = { ...policy.referenceValues, awsNitro: [{ label: 'debug build', pcrs: zeros }] };
+    const lax = loadPolicy({ ...policy.policy, debug: 'allowed', referenceValues: { id: refs.id, sha256: canonicalSha256(refs) } }, refs);
+    expect(codes(debug, lax)).toEqual([]);
+    expect(codes(prod, lax)).toEqual(['policy_measurement_not_allowed']);
+  });
+
+  it('a reference value that leaves out a required PCR matches nothing; another PCR that differs is refused', () => {
+    const pinOnly = (pcrs: Record<string, string>): LoadedPolicy => {
+      const refs = { ...policy.referenceValues, awsNitro: [{ label: 'partial', pcrs }] };
+      return loadPolicy({ ...policy.policy, referenceValues: { id: refs.id, sha256: canonicalSha256(refs) } }, refs);
+    };
+    const pcrs = prod.details.pcrs as Record<string, string>;
+    expect(codes(prod, pinOnly({ '0': pcrs['0']! }))).toEqual(['policy_measurement_not_allowed']);
+    expect(codes(prod, pinOnly({ '0': pcrs['0']!, '1': pcrs['1']!, '2': pcrs['2']!, '4': pcrs['4']! }))).toEqual([]);
+    expect(codes(prod, pinOnly({ '0': pcrs['0']!, '1': pcrs['1']!, '2': pcrs['2']!, '8': 'ab'.repeat(48) }))).toEqual(['policy_measurement_not_allowed']);
+  });
+
+  it('TEE types stay apart: an SNP/TDX policy refuses Nitro evidence', async () => {
+    const snp = await loadPolicyById(ATTESTATION_DIR, 'sev-snp-h100');
+    expect(codes(prod, snp)).toEqual(['policy_tee_type_not_allowed', 'policy_gpu_missing']);
+  });
+
+  it('policy validation: aws-nitro allowed needs an awsNitro block that requires PCR0', () => {
+    const { awsNitro: _omitted, ...withoutBlock } = policy.policy;
+    expect(errorOf(() => parsePolicy(withoutBlock)).target).toBe('awsNitro');
+    expect(errorOf(() => parsePolicy({ ...policy.policy, awsNitro: null })).target).toBe('awsNitro');
+    expect(errorOf(() => parsePolicy({ ...policy.policy, awsNitro: { requiredPcrs: [1, 2] } })).target).toBe('awsNitro.requiredPcrs');
+    expect(errorOf(() => parsePolicy({ ...policy.policy, awsNitro: { requiredPcrs: [0, 0] } })).target).toBe('awsNitro.requiredPcrs');
   });
 });
 

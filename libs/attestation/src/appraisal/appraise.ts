@@ -94,6 +94,18 @@ function appraiseTdx(f: Findings, cpu: VerifiedEvidence, policy: AttestationPoli
   }
 }
 
+function appraiseNitro(f: Findings, cpu: VerifiedEvidence, policy: AttestationPolicy, refs: ReferenceValues): void {
+  const rules = policy.awsNitro;
+  if (!rules) return;
+  const pcrs = (cpu.details.pcrs ?? {}) as Record<string, string>;
+  const matches = (refs.awsNitro ?? []).some(
+    (r) => rules.requiredPcrs.every((i) => String(i) in r.pcrs) && Object.entries(r.pcrs).every(([i, value]) => pcrs[i] === value),
+  );
+  if (!matches) {
+    f.add('cpu', 'policy_measurement_not_allowed', 'executables', AR4SI.unrecognizedExecutables, 'referenceValues.awsNitro', 'PCRs match no reference value that pins the required PCRs');
+  }
+}
+
 function gpuCcMode(gpu: VerifiedEvidence, refs: ReferenceValues): GpuCcMode | undefined {
   const measured = (gpu.details.measurements ?? {}) as Record<string, string>;
   const match = refs.nvidiaH100.find((r) => Object.entries(r.measurements).every(([index, value]) => measured[index] === value));
@@ -125,14 +137,16 @@ export function appraise(v: AppraisalInput, loaded: LoadedPolicy): AttestationRe
     f.add('bundle', 'policy_simulated_not_allowed', 'hardware', AR4SI.unrecognized, 'allowSimulated', 'simulated evidence is not allowed by this policy');
   }
   const cpu = v.cpu;
-  if (cpu.teeType !== 'sev-snp' && cpu.teeType !== 'tdx') {
+  if (cpu.teeType !== 'sev-snp' && cpu.teeType !== 'tdx' && cpu.teeType !== 'aws-nitro') {
     f.add('cpu', 'policy_tee_type_not_allowed', 'hardware', AR4SI.unrecognized, 'allowedTeeTypes', 'CPU evidence is not from a TEE type this policy allows');
   } else if (!policy.allowedTeeTypes.includes(cpu.teeType)) {
     f.add('cpu', 'policy_tee_type_not_allowed', 'hardware', AR4SI.unrecognized, 'allowedTeeTypes', `TEE type ${cpu.teeType} is not allowed`);
   } else if (cpu.teeType === 'sev-snp') {
     appraiseSnp(f, cpu, policy, refs);
-  } else {
+  } else if (cpu.teeType === 'tdx') {
     appraiseTdx(f, cpu, policy, refs);
+  } else {
+    appraiseNitro(f, cpu, policy, refs);
   }
   if (policy.debug === 'forbidden' && cpu.debug) {
     f.add('cpu', 'policy_debug_enabled', 'runtime-opaque', AR4SI.contraindicated, 'debug', 'the TEE runs in debug mode (memory readable by the host)');

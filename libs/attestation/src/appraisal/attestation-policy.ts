@@ -31,6 +31,20 @@ export const TdxPolicyRulesSchema = z.strictObject({
   requireCollateral: z.boolean(),
 });
 
+const pcrIndex = z.number().int().min(0).max(31);
+
+export const NitroPolicyRulesSchema = z.strictObject({
+  /**
+   * PCRs a reference value must pin for a document to match it (at least PCR0, the enclave image): a reference entry
+   * that leaves one of these out is not a match. PCR0/1/2 = image, kernel + boot ramdisk, application.
+   */
+  requiredPcrs: z
+    .array(pcrIndex)
+    .min(1)
+    .refine((a) => a.includes(0), 'must include PCR0')
+    .refine((a) => new Set(a).size === a.length, 'must not repeat an index'),
+});
+
 export const GpuPolicyRulesSchema = z.strictObject({
   /** At least this many verified GPUs must be bound into the CPU report (0 = GPUs optional). */
   minimumCount: z.number().int().min(0).max(16),
@@ -45,20 +59,26 @@ export const AttestationPolicySchema = z
     description: z.string().min(1),
     /** Development PKI evidence (never true in production policies). */
     allowSimulated: z.boolean(),
-    allowedTeeTypes: z.array(z.enum(['sev-snp', 'tdx'])).min(1),
+    allowedTeeTypes: z.array(z.enum(['sev-snp', 'tdx', 'aws-nitro'])).min(1),
     debug: allowedOrForbidden,
     /** The reference-value set (attestation/reference-values/<id>.json) pinned by the SHA-256 of its canonical JSON. */
     referenceValues: z.strictObject({ id: z.string().min(1), sha256: hex(32) }),
     sevSnp: SnpPolicyRulesSchema.nullable(),
     tdx: TdxPolicyRulesSchema.nullable(),
+    /**
+     * AWS Nitro Enclaves rules. The one block a policy may leave out, and only when it does not allow aws-nitro:
+     * policies written before Nitro support keep their canonical JSON, so their recorded hashes stay valid.
+     */
+    awsNitro: NitroPolicyRulesSchema.nullable().optional(),
     gpu: GpuPolicyRulesSchema,
   })
   .superRefine((p, ctx) => {
     for (const [tee, field] of [
       ['sev-snp', 'sevSnp'],
       ['tdx', 'tdx'],
+      ['aws-nitro', 'awsNitro'],
     ] as const) {
-      if (p.allowedTeeTypes.includes(tee) && p[field] === null) {
+      if (p.allowedTeeTypes.includes(tee) && (p[field] === null || p[field] === undefined)) {
         ctx.addIssue({ code: 'custom', path: [field], message: `${field} rules are required when ${tee} is allowed` });
       }
     }
@@ -82,6 +102,18 @@ export const ReferenceValuesSchema = z.strictObject({
   provenance: z.strictObject({ source: z.string().min(1), date: z.string().min(1), note: z.string().optional() }),
   sevSnp: z.array(z.strictObject({ label: z.string().min(1), measurement: hex(48) })),
   tdx: z.array(tdxReference),
+  /** Optional for the same reason as the policy's `awsNitro` block: older sets keep their pinned digest. */
+  awsNitro: z
+    .array(
+      z.strictObject({
+        label: z.string().min(1),
+        /** PCR index → 48-byte hex value; every listed PCR must match. */
+        pcrs: z
+          .record(z.string().regex(/^(?:[0-9]|[12][0-9]|3[01])$/, 'PCR index 0-31'), hex(48))
+          .refine((m) => Object.keys(m).length > 0, 'at least one PCR'),
+      }),
+    )
+    .optional(),
   nvidiaH100: z.array(
     z.strictObject({
       label: z.string().min(1),

@@ -22,6 +22,12 @@ export type CpuEvidence =
       /** Raw DCAP quote v4/v5 (carries its PCK chain). */
       readonly evidence: Uint8Array;
       readonly certificates?: readonly Uint8Array[];
+    }
+  | {
+      readonly format: 'aws-nitro';
+      /** The NSM's attestation document (COSE_Sign1, carries its chain); `user_data` holds the binding. */
+      readonly evidence: Uint8Array;
+      readonly certificates?: readonly Uint8Array[];
     };
 
 export interface GpuEvidence {
@@ -77,7 +83,7 @@ const b64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
 /** JSON wire form of CompositeEvidence (binary fields base64 or base64url), e.g. the body of `attest`. */
 export const CompositeEvidenceJsonSchema = z.strictObject({
   cpu: z.strictObject({
-    format: z.enum(['sev-snp', 'tdx']),
+    format: z.enum(['sev-snp', 'tdx', 'aws-nitro']),
     evidence: b64.min(1),
     certificates: z.array(b64.min(1)).max(8).default([]),
   }),
@@ -94,10 +100,7 @@ const fromB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, s.inclu
 export function compositeEvidenceFromJson(json: unknown): CompositeEvidence {
   const j = CompositeEvidenceJsonSchema.parse(json);
   const certs = j.cpu.certificates.map(fromB64);
-  const cpu: CpuEvidence =
-    j.cpu.format === 'sev-snp'
-      ? { format: 'sev-snp', evidence: fromB64(j.cpu.evidence), certificates: certs }
-      : { format: 'tdx', evidence: fromB64(j.cpu.evidence), certificates: certs };
+  const cpu: CpuEvidence = { format: j.cpu.format, evidence: fromB64(j.cpu.evidence), certificates: certs };
   return {
     cpu,
     gpus: j.gpus.map((g) => ({ format: g.format, evidence: fromB64(g.evidence), certificates: g.certificates.map(fromB64) })),
@@ -126,7 +129,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 /**
  * The CPU report data that binds a TEE key and its GPUs to a challenge (DESIGN §5.3):
  * SHA-512(RFC 8785 canonical JSON of {nonce: hex, tee_public_jwk: {crv,kty,x,y}, gpu_evidence_sha256: [hex…]}).
- * 64 bytes: exactly SNP REPORT_DATA / TDX REPORTDATA.
+ * 64 bytes: exactly SNP REPORT_DATA / TDX REPORTDATA, and what a Nitro enclave puts in its document's `user_data`.
  */
 export function bindingReportData(nonce: Uint8Array, teePublicJwk: TeePublicJwk, gpuEvidence: readonly Uint8Array[]): Uint8Array {
   const document = {

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { canonicalJson } from '@confide/domain';
 import { createHash } from 'node:crypto';
 
+import { readFileSync } from 'node:fs';
+
 import { AttestationError } from '../attestation.error.js';
+import { NitroVerifier } from '../nitro/nitro.verifier.js';
+import { FakeNitroPki } from '../nitro/testing/fake-nitro-pki.js';
 import { SimulatedAttester } from '../simulated/simulated-attester.js';
 import {
   bindingReportData,
@@ -134,5 +138,44 @@ describe('CompositeVerifier', () => {
     bad[0x50]! ^= 1;
     const cpu = { ...bundle.cpu, evidence: bad };
     expect(await code(verifier.verify({ ...bundle, cpu } as CompositeEvidence, { nonce, at, allowSimulated: true }))).toBe('signature_invalid');
+  });
+});
+
+describe('CompositeVerifier with an AWS Nitro CPU part (the binding lives in user_data)', () => {
+  let pki: FakeNitroPki;
+  let verifier: CompositeVerifier;
+  let jwk: TeePublicJwk;
+  const docAt = new Date('2025-01-01T00:00:00Z');
+  beforeAll(async () => {
+    pki = await FakeNitroPki.create();
+    verifier = new CompositeVerifier({ nitro: new NitroVerifier({ trustAnchorsPem: pki.rootPem }) });
+    jwk = await teeKey();
+  });
+  const bundle = async (userData: Uint8Array): Promise<CompositeEvidence> => ({
+    cpu: { format: 'aws-nitro', evidence: await pki.document(pki.payload({ userData })) },
+    gpus: [],
+    teePublicJwk: jwk,
+  });
+
+  it('verifies when user_data is the SHA-512 binding of the nonce and TEE key; another nonce or key is refused', async () => {
+    const b = await bundle(bindingReportData(nonce, jwk, []));
+    const v = await verifier.verify(b, { nonce, at: docAt });
+    expect([v.cpu.teeType, v.cpu.format, v.simulated, v.reportData]).toEqual(['aws-nitro', 'aws-nitro', false, Buffer.from(bindingReportData(nonce, jwk, [])).toString('hex')]);
+    expect(v.teeKeyThumbprint).toBe(jwkThumbprint(jwk));
+    expect(await code(verifier.verify(b, { nonce: otherNonce, at: docAt }))).toBe('report_data_mismatch');
+    expect(await code(verifier.verify({ ...b, teePublicJwk: await teeKey() }, { nonce, at: docAt }))).toBe('report_data_mismatch');
+    expect(await code(verifier.verify(await bundle(new Uint8Array(0)), { nonce, at: docAt }))).toBe('report_data_mismatch');
+  });
+
+  it('round-trips through the JSON wire form; the default verifier trusts only the AWS root', async () => {
+    const b = await bundle(bindingReportData(nonce, jwk, []));
+    const again = compositeEvidenceFromJson(JSON.parse(JSON.stringify(compositeEvidenceToJson(b))));
+    expect(again.cpu.format).toBe('aws-nitro');
+    expect(await code(verifier.verify(again, { nonce, at: docAt }))).toBe('ok');
+    expect(await code(new CompositeVerifier().verify(b, { nonce, at: docAt }))).toBe('certificate_untrusted_root');
+    // The real document verifies, but its user_data (1024 × 0x01) binds no challenge.
+    const real = new Uint8Array(readFileSync(new URL('../../../../test/fixtures/attestation/nitro-blocky-attestation-doc.cbor', import.meta.url)));
+    const realBundle: CompositeEvidence = { cpu: { format: 'aws-nitro', evidence: real }, gpus: [], teePublicJwk: jwk };
+    expect(await code(new CompositeVerifier().verify(realBundle, { nonce, at: new Date('2024-09-07T14:37:39.545Z') }))).toBe('report_data_mismatch');
   });
 });

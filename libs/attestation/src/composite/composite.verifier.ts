@@ -1,6 +1,7 @@
 import { bytesEqual, toHex, type CryptoProvider } from '@confide/crypto';
 
 import { AttestationError } from '../attestation.error.js';
+import { NitroVerifier } from '../nitro/nitro.verifier.js';
 import { NvidiaSpdmVerifier } from '../nvidia/spdm.verifier.js';
 import type { SimulatedTrustAnchors } from '../simulated/simulated-attester.types.js';
 import { SnpVerifier } from '../snp/snp.verifier.js';
@@ -23,6 +24,7 @@ export interface CompositeVerifierConfig {
   readonly snp?: EvidenceVerifier;
   readonly tdx?: EvidenceVerifier;
   readonly gpu?: EvidenceVerifier;
+  readonly nitro?: EvidenceVerifier;
   /**
    * The development PKI's public anchors. Kept apart from the production anchors: evidence that only chains to
    * them is reported as `simulated_not_allowed` unless `allowSimulated`, and is marked `simulated` when allowed.
@@ -49,6 +51,8 @@ export class CompositeVerifier {
   private readonly snp: EvidenceVerifier;
   private readonly tdx: EvidenceVerifier;
   private readonly gpu: EvidenceVerifier;
+  /** No development PKI exists for Nitro: simulated mode never trusts anything but the AWS root for it. */
+  private readonly nitro: EvidenceVerifier;
 
   constructor(config: CompositeVerifierConfig = {}) {
     const crypto = config.crypto;
@@ -56,6 +60,7 @@ export class CompositeVerifier {
     const snp = config.snp ?? new SnpVerifier(crypto ? { crypto } : {});
     const tdx = config.tdx ?? new TdxVerifier();
     const gpu = config.gpu ?? new NvidiaSpdmVerifier(crypto ? { crypto } : {});
+    this.nitro = config.nitro ?? new NitroVerifier(crypto ? { crypto } : {});
     this.snp = sim ? new DevAwareVerifier(snp, new SnpVerifier({ ...(crypto ? { crypto } : {}), trustAnchors: sim.amd })) : snp;
     this.tdx = sim ? new DevAwareVerifier(tdx, new TdxVerifier({ trustedRoots: [sim.intelRootPem], requireCollateral: false })) : tdx;
     this.gpu = sim
@@ -87,7 +92,8 @@ export class CompositeVerifier {
       gpus.push(verified);
     }
 
-    const cpuVerifier = bundle.cpu.format === 'sev-snp' ? this.snp : bundle.cpu.format === 'tdx' ? this.tdx : undefined;
+    const byFormat: Record<string, EvidenceVerifier | undefined> = { 'sev-snp': this.snp, tdx: this.tdx, 'aws-nitro': this.nitro };
+    const cpuVerifier = Object.hasOwn(byFormat, bundle.cpu.format) ? byFormat[bundle.cpu.format] : undefined;
     if (!cpuVerifier) throw new AttestationError('evidence_format_unknown', 'unsupported CPU evidence', 'cpu.format');
     const cpu = await cpuVerifier.verify(bundle.cpu.evidence, {
       ...base,
