@@ -26,6 +26,7 @@ import { diffieHellman, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimulatedAttester, SnpVerifier, TdxVerifier } from '@confide/attestation';
@@ -124,6 +125,39 @@ function ecdhEsCpuMs(curve: keyof typeof NAMED_CURVE = TEE_KEY_CURVE, iterations
   return (cpu.user + cpu.system) / 1000 / iterations;
 }
 
+/** Per second of the run (from when the client is started): the server's worst event-loop delay and its GC pauses. */
+type ServerLoopSeconds = ReadonlyArray<{ readonly maxDelayMs: number; readonly gcMs: number }>;
+
+/**
+ * Watches the server's event loop (it runs in this process) while the client runs: where the client saw slow
+ * seconds, this tells a blocked loop or a long GC (the server's doing) from a server that was idle and waiting (the
+ * database, or a core taken by another process).
+ */
+function watchServerLoop(): { stop(): ServerLoopSeconds } {
+  const seconds: Array<{ maxDelayMs: number; gcMs: number }> = [];
+  const t0 = performance.now();
+  const at = (t: number) => (seconds[Math.floor((t - t0) / 1000)] ??= { maxDelayMs: 0, gcMs: 0 });
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) at(e.startTime).gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  // A 10 ms tick: how late it fires is how long the loop was blocked.
+  let due = performance.now() + 10;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const s = at(now);
+    s.maxDelayMs = Math.max(s.maxDelayMs, now - due);
+    due = now + 10;
+  }, 10);
+  return {
+    stop() {
+      clearInterval(tick);
+      gc.disconnect();
+      return Array.from(seconds, (s) => s ?? { maxDelayMs: 0, gcMs: 0 });
+    },
+  };
+}
+
 /** The server processes of the benchmark database's connections (the app's pool), for their CPU time. */
 async function backendPids(databaseUrl: string): Promise<number[]> {
   const c = new pg.Client({ connectionString: databaseUrl });
@@ -153,7 +187,15 @@ function processCpuMs(pids: readonly number[]): number {
 }
 
 async function releaseLatency(): Promise<
-  ClientResult & { serverCpuMsPerRelease: number; serverSysMsPerRelease: number; postgresCpuMsPerRelease: number; ecdhEsMs: number; httpFloorMs: number; xactsPerRelease: number }
+  ClientResult & {
+    serverCpuMsPerRelease: number;
+    serverSysMsPerRelease: number;
+    postgresCpuMsPerRelease: number;
+    serverLoop: ServerLoopSeconds;
+    ecdhEsMs: number;
+    httpFloorMs: number;
+    xactsPerRelease: number;
+  }
 > {
   const dbName = `confide_bench_attest_${process.pid}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -264,9 +306,11 @@ async function releaseLatency(): Promise<
     const xacts0 = await xacts();
     const backends = await backendPids(url.toString());
     const pg0 = processCpuMs(backends);
+    const loop = watchServerLoop();
     const cpu0 = process.cpuUsage();
     const result = await runClient({ url: `${server.url}${path}`, token, bodies, rate: RATE, seconds: RELEASE_SECONDS });
     const cpu = process.cpuUsage(cpu0);
+    const serverLoop = loop.stop();
     const postgresMs = processCpuMs(backends) - pg0;
     const ecdhEsMs = (before + ecdhEsCpuMs()) / 2;
     await new Promise((r) => setTimeout(r, 1000)); // the statistics collector's flush interval
@@ -277,6 +321,7 @@ async function releaseLatency(): Promise<
       serverCpuMsPerRelease: (cpu.user + cpu.system) / 1000 / n,
       serverSysMsPerRelease: cpu.system / 1000 / n,
       postgresCpuMsPerRelease: postgresMs / n,
+      serverLoop,
       ecdhEsMs,
       httpFloorMs,
       xactsPerRelease,
@@ -323,7 +368,15 @@ async function main(): Promise<void> {
   );
   console.log(`  HTTP floor: GET /health at the same rate from the same client costs ${r.httpFloorMs.toFixed(2)} ms server CPU per request`);
   console.log(`  p50 ${r.p50.toFixed(1)} ms   p99 ${r.p99.toFixed(1)} ms (target < 50)   max ${r.max.toFixed(1)} ms   (client CPU ${r.clientCpuMsPerRequest.toFixed(2)} ms per request)`);
-  const worst = r.worstSeconds.map((w) => `second ${w.second}: ${w.over50ms} over 50 ms, max ${w.maxMs} ms`).join('; ');
+  const loopAt = (second: number): string => {
+    const l = r.serverLoop[second];
+    return l ? ` (server loop blocked up to ${l.maxDelayMs.toFixed(0)} ms, GC ${l.gcMs.toFixed(0)} ms)` : '';
+  };
+  const worst = r.worstSeconds.map((w) => `second ${w.second}: ${w.over50ms} over 50 ms, max ${w.maxMs} ms${loopAt(w.second)}`).join('; ');
+  const delays = r.serverLoop.map((l) => l.maxDelayMs).sort((a, b) => a - b);
+  console.log(
+    `  server event loop, worst delay per second: median ${(delays[Math.floor(delays.length / 2)] ?? 0).toFixed(1)} ms, max ${(delays.at(-1) ?? 0).toFixed(1)} ms; GC ${r.serverLoop.reduce((a, l) => a + l.gcMs, 0).toFixed(0)} ms in all`,
+  );
   console.log(`  worst seconds of the run: ${worst || 'none had a request over 50 ms'}`);
 }
 

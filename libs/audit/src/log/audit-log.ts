@@ -104,15 +104,19 @@ export class AuditLog {
     });
   }
 
-  /** Integrates until the queue is empty (or another integrator holds the lock and it stays non-empty). */
-  async drain(): Promise<void> {
+  /**
+   * Integrates every record committed before the call: until one integration takes a partial batch (it took all it
+   * could see) or finds the queue empty. A stream of new actions does not keep it going (records queued after that
+   * last integration wait for the integrator). Retries for a while if another process holds the integrator lock.
+   */
+  async drain(limit = 5000): Promise<void> {
     for (let idle = 0; idle < 50; ) {
-      const n = await this.integrate();
-      if (n > 0) {
+      const n = await this.integrate(limit);
+      if (n >= limit) {
         idle = 0;
         continue;
       }
-      if ((await this.repo.countPending()) === 0) return;
+      if (n > 0 || (await this.repo.countPending()) === 0) return;
       idle += 1;
       await new Promise((r) => setTimeout(r, 20));
     }
