@@ -163,7 +163,9 @@ async function backendPids(databaseUrl: string): Promise<number[]> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const r = await c.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
     return r.rows.map((row) => row.pid);
   } finally {
     await c.end();
@@ -289,9 +291,9 @@ async function releaseLatency(): Promise<
     const httpFloorMs = (floorCpu.user + floorCpu.system) / 1000 / Math.max(1, floor.ok);
 
     const before = ecdhEsCpuMs();
-    // Warm-up right before the run (JIT, and the database pool, whose connections close after 10 s idle — as during
-    // the floor run): a server taking 200 releases a second never starts cold.
-    for (let i = 0; i < 100; i++) await post(path, bodies[i % bodies.length]);
+    // Warm-up right before the run, 16 at a time so that every pool connection is opened and its backend has planned
+    // the release's statements (and the JIT has seen them): a server taking 200 releases a second never starts cold.
+    for (let i = 0; i < 320; i += 16) await Promise.all(Array.from({ length: 16 }, (_, k) => post(path, bodies[(i + k) % bodies.length])));
     const xacts = async (): Promise<number> => {
       const c = new pg.Client({ connectionString: url.toString() });
       await c.connect();

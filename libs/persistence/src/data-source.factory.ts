@@ -27,7 +27,10 @@ export function createDataSource(target: DatabaseTarget, options: DataSourceOpti
     logging: options.logging ?? false,
   };
   if (target.kind === 'postgres') {
-    return new DataSource({ ...common, url: target.url, extra: { max: target.poolSize ?? 10, application_name: 'confide' } });
+    // Idle pool connections live 5 minutes (node-postgres closes them after 10 s by default): a connection opened for a
+    // burst is then still there for the next one, instead of a new backend being forked and warming its catalog and
+    // plan caches while requests wait behind it.
+    return new DataSource({ ...common, url: target.url, extra: { max: target.poolSize ?? 10, idleTimeoutMillis: 300_000, application_name: 'confide' } });
   }
   mkdirSync(target.dir, { recursive: true, mode: 0o700 });
   return new DataSource({ ...common, driver: new PGliteDriver({ dataDir: target.dir }).driver });

@@ -11,4 +11,5 @@ export * from './repositories/scheduler-lease-authority.js';
 export * from './repositories/fhe.repository.js';
 export * from './repositories/fhe-replay.repository.js';
 export * from './repositories/row-insert.js';
+export * from './repositories/prepared-statements.js';
 export * from './repositories/dataset-upload.repository.js';

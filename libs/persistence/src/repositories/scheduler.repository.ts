@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from './query-rows.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { insertSelectSql, type RowInsert } from './row-insert.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { LeaseEntity } from '../entities/lease.entity.js';
@@ -55,7 +56,10 @@ const RANK_SQL = `n.hourly_price / GREATEST(n.reliability, 0.05), n.hourly_price
 
 /** Nodes, leases and reputation (scheduler schema). Lease and node liveness are judged with the database clock. */
 export class SchedulerRepository {
-  constructor(private readonly ds: DataSource) {}
+  private readonly prepared: PreparedStatements;
+  constructor(private readonly ds: DataSource) {
+    this.prepared = new PreparedStatements(ds);
+  }
 
   async insertNode(em: EntityManager, row: NodeRecord): Promise<void> {
     await em.getRepository(NodeEntity).insert(row as QueryDeepPartialEntity<NodeEntity>);
@@ -241,7 +245,10 @@ export class SchedulerRepository {
    * No row: the job is unknown or has no lease at its current epoch.
    */
   async leaseForRelease(em: EntityManager, jobId: string, lock: boolean): Promise<LeaseForRelease | null> {
-    const rows = rowsOf(await em.query(`${LEASE_FOR_RELEASE_SQL}${lock ? ' FOR SHARE OF l, j' : ''}`, [jobId])) as LeaseForReleaseRow[];
+    // Outside a transaction (the key broker's pre-check on every release) as a prepared statement.
+    const rows = lock || em.queryRunner
+      ? (rowsOf(await em.query(`${LEASE_FOR_RELEASE_SQL}${lock ? ' FOR SHARE OF l, j' : ''}`, [jobId])) as LeaseForReleaseRow[])
+      : await this.prepared.query<LeaseForReleaseRow>(LEASE_FOR_RELEASE_SQL, [jobId]);
     return rows[0] ? leaseForReleaseFrom(rows[0]) : null;
   }
 
@@ -263,11 +270,11 @@ export class SchedulerRepository {
     params.push(...held.params);
     const inserts = writes.map((w, i) => `w${i} AS (${insertSelectSql(w, 'lease WHERE lease.held', params)})`);
     const written = writes.map((_, i) => `(SELECT count(*) FROM w${i})`).join(' + ') || '0';
-    const rows = rowsOf(await this.ds.query(
+    const rows = await this.prepared.query<LeaseForReleaseRow & { written: string | number }>(
       `WITH lease AS (SELECT q.*, (${heldSql}) AS held FROM (${LEASE_FOR_RELEASE_SQL} FOR SHARE OF l, j) q)${inserts.map((w) => `, ${w}`).join('')}
        SELECT lease.*, ${written} AS written FROM lease`,
       params,
-    )) as Array<LeaseForReleaseRow & { written: string | number }>;
+    );
     const r = rows[0];
     return r ? { lease: leaseForReleaseFrom(r), written: Number(r.written) } : { lease: null, written: 0 };
   }
