@@ -152,7 +152,9 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   it('kill -9 of a node process mid-job: its lease expires by the database clock, the job finishes on another node once, the dead node is fenced', async () => {
     const a = await startNode('snp-a', 1);
     const b = await startNode('snp-b', 2);
-    const created = await api('POST', '/v1/fine_tuning/jobs', { training_file: datasetId, trainer: 'text-classifier', hyperparameters: { n_epochs: 8, batch_size: 8 }, seed: 9 });
+    // Enough epochs that training outlasts a few 1-s heartbeats (the phase is reported on heartbeats): 8 epochs could
+    // finish between two on a quiet machine, and then no heartbeat ever said 'training'.
+    const created = await api('POST', '/v1/fine_tuning/jobs', { training_file: datasetId, trainer: 'text-classifier', hyperparameters: { n_epochs: 48, batch_size: 8 }, seed: 9 });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const running = await waitFor('job trains on the cheaper node', () => getJob(id), (j) => j.phase === 'training' || TERMINAL.includes(j.status), 60_000);
