@@ -3,7 +3,8 @@ import { eachMatch } from './detector.js';
 import { eachWholeWord } from './national-id.detector.js';
 
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
+  // Small seeds spread over all 32 bits: xorshift starts slowly from a few set bits.
+  let x = Math.imul(seed, 0x9e3779b1) >>> 0 || 1;
   return () => {
     x ^= x << 13;
     x ^= x >>> 17;
