@@ -35,10 +35,10 @@ interface IdRule {
   /** Fewest ASCII digits a match can hold; windows with fewer skip the rule. */
   minDigits: number;
   /**
-   * Set when every match is one whole ASCII word (`\b…\b` over word characters only) of exactly this length:
-   * the pattern (sticky, for this rule) is then tried only at the starts of such words, not at every position.
+   * A pattern found inside every match, tested first: it starts with a class rare in prose and runs far faster
+   * than `re`, whose leading `\b` is tried at every word start (for rules that no digit count can rule out).
    */
-  wordLength?: number;
+  gate?: RegExp;
   /** Score without context; checksums on short digit strings pass by chance, so those need context. */
   score: number;
   contextScore: number;
@@ -53,8 +53,9 @@ const RULES: readonly IdRule[] = [
   {
     kind: 'IT_FISCAL_CODE',
     minDigits: 0,
-    wordLength: 16,
-    re: /\b[A-Za-z]{6}[\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{3}[A-Za-z]\b/y,
+    // The code from its 7th character on.
+    gate: /[\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{3}[A-Za-z]\b/,
+    re: /\b[A-Za-z]{6}[\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{2}[A-Za-z][\dLMNPQRSTUV]{3}[A-Za-z]\b/g,
     normalise: upperAlnum,
     valid: itFiscalCodeValid,
     score: 0.9,
@@ -87,8 +88,8 @@ export class NationalIdDetector implements Detector {
       if (c >= 48 && c <= 57) digits++;
     }
     for (const rule of this.rules) {
-      if (digits < rule.minDigits) continue;
-      const found = (m: RegExpExecArray): void => {
+      if (digits < rule.minDigits || (rule.gate !== undefined && !rule.gate.test(text))) continue;
+      eachMatch(rule.re, text, (m) => {
         if (!rule.valid(rule.normalise(m[0]))) return;
         out.push({
           entity: 'NATIONAL_ID',
@@ -98,34 +99,7 @@ export class NationalIdDetector implements Detector {
           contextScore: rule.contextScore,
           reason: `national_id:${rule.kind.toLowerCase()}_checksum`,
         });
-      };
-      if (rule.wordLength === undefined) eachMatch(rule.re, text, found);
-      else eachWholeWord(rule.re, rule.wordLength, text, found);
+      });
     }
-  }
-}
-
-function isWordCode(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-}
-
-/**
- * What `eachMatch` finds with the global form of the sticky `re` when each match is a whole ASCII word of `length`
- * characters: those words are found with a char-code scan and `re` is tried at their starts only.
- */
-export function eachWholeWord(re: RegExp, length: number, text: string, fn: (m: RegExpExecArray) => void): void {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!isWordCode(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && isWordCode(text.charCodeAt(i))) i++;
-    if (i - start !== length) continue;
-    re.lastIndex = start;
-    const m = re.exec(text);
-    if (m !== null) fn(m);
   }
 }
