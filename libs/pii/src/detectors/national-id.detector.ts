@@ -1,4 +1,5 @@
 import type { Candidate } from '../entities.js';
+import type { TextProfile } from '../text/context-index.js';
 import {
   aadhaarValid,
   caSinValid,
@@ -81,12 +82,8 @@ export class NationalIdDetector implements Detector {
     this.rules = RULES.filter((r) => kinds.includes(r.kind));
   }
 
-  detect(text: string, out: Candidate[]): void {
-    let digits = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) digits++;
-    }
+  detect(text: string, out: Candidate[], _profile?: TextProfile, _offset?: number, knownDigits?: number): void {
+    const digits = knownDigits ?? digitsOf(text).length;
     for (const rule of this.rules) {
       if (digits < rule.minDigits || (rule.gate !== undefined && !rule.gate.test(text))) continue;
       eachMatch(rule.re, text, (m) => {
