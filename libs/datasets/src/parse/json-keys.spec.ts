@@ -88,7 +88,8 @@ function randomJson(r: () => number, depth: number): string {
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const k = r();
   if (depth > 3 || k < 0.3) return pick([`"${pick(STRINGS)}"`, '1', '-2.5e3', 'true', 'null']);
-  const n = Math.floor(r() * 4);
+  // Mostly small containers, sometimes objects past the size where keys move into a Set.
+  const n = r() < 0.15 ? 8 + Math.floor(r() * 10) : Math.floor(r() * 4);
   const items: string[] = [];
   if (k < 0.65) {
     const used = new Set<string>();
@@ -127,5 +128,9 @@ describe('findKeyProblem', () => {
     expect(findKeyProblem('{"messages":[{"role":"user"},{"role":"a","role":"b"}]}')).toEqual({ kind: 'duplicate_key', path: 'messages[1]' });
     expect(findKeyProblem('{"a":{"b\\"":[1,{"constructor":1}]}}')).toEqual({ kind: 'forbidden_key', path: 'a.b"[1]' });
     expect(findKeyProblem('{"a":1,"\\u0061":2}')).toEqual({ kind: 'duplicate_key', path: '' });
+    const keys = Array.from({ length: 20 }, (_, i) => `"k${i}":${i}`);
+    expect(findKeyProblem(`{"x":{${keys.join(',')}}}`)).toBeUndefined();
+    expect(findKeyProblem(`{"x":{${keys.join(',')},"k3":0}}`)).toEqual({ kind: 'duplicate_key', path: 'x' });
+    expect(findKeyProblem(`{"x":{${keys.join(',')},"k19":0}}`)).toEqual({ kind: 'duplicate_key', path: 'x' });
   });
 });

@@ -7,10 +7,15 @@ export interface KeyProblem {
   readonly path: string;
 }
 
+/** Objects with more keys than this look them up in a Set; smaller ones (nearly all) scan a short array. */
+const SMALL_OBJECT_KEYS = 8;
+
 interface Frame {
   readonly isObject: boolean;
-  /** Keys seen so far (objects). */
-  readonly keys: Set<string> | undefined;
+  /** Keys seen so far (objects), while there are few. */
+  readonly keys: string[] | undefined;
+  /** All keys seen, once there are more than SMALL_OBJECT_KEYS. */
+  keySet: Set<string> | undefined;
   index: number;
   /** Key of the member whose value comes next (objects). */
   pendingKey: string | undefined;
@@ -37,15 +42,14 @@ export function findKeyProblem(text: string): KeyProblem | undefined {
         const raw = text.slice(i + 1, j);
         const key = raw.indexOf('\\') >= 0 ? (JSON.parse(text.slice(i, j + 1)) as string) : raw;
         if (FORBIDDEN_KEYS.has(key)) return { kind: 'forbidden_key', path: pathOf(stack) };
-        if (top.keys!.has(key)) return { kind: 'duplicate_key', path: pathOf(stack) };
-        top.keys!.add(key);
+        if (!addKey(top, key)) return { kind: 'duplicate_key', path: pathOf(stack) };
         top.pendingKey = key;
       }
       i = j + 1;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
-      stack.push({ isObject: c === 0x7b, keys: c === 0x7b ? new Set() : undefined, index: 0, pendingKey: undefined });
+      stack.push({ isObject: c === 0x7b, keys: c === 0x7b ? [] : undefined, keySet: undefined, index: 0, pendingKey: undefined });
     } else if (c === 0x7d || c === 0x5d) {
       stack.pop();
     } else if (c === 0x2c) {
@@ -58,6 +62,20 @@ export function findKeyProblem(text: string): KeyProblem | undefined {
     i++;
   }
   return undefined;
+}
+
+/** Records `key` in an object's frame; false when the object already had it. */
+function addKey(frame: Frame, key: string): boolean {
+  if (frame.keySet !== undefined) {
+    if (frame.keySet.has(key)) return false;
+    frame.keySet.add(key);
+    return true;
+  }
+  const keys = frame.keys!;
+  if (keys.includes(key)) return false;
+  if (keys.length < SMALL_OBJECT_KEYS) keys.push(key);
+  else frame.keySet = new Set([...keys, key]);
+  return true;
 }
 
 /** An odd run of backslashes right before `at`. */
