@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { PiiAnalyzer } from './analyzer.js';
+import { digitWindows, PiiAnalyzer } from './analyzer.js';
 import type { PiiEntity } from './entities.js';
 import { PiiError } from './pii.error.js';
 import { codePointSlice } from './text/code-points.js';
@@ -198,5 +198,34 @@ describe('analyzeFields', () => {
       { text: 'call +1 415-555-0110' },
     ];
     expect(analyzer.analyzeFields(fields)).toEqual(fields.map((f) => (f.text === '' ? [] : analyzer.analyze(f.text, { field: f.field }))));
+  });
+});
+
+describe('digitWindows', () => {
+  it('covers every digit once and counts exactly the digits of each window (detectors gate on the count)', () => {
+    const pieces = ['1', '42', '2026-01-05', '+1 415-555-0110', 'word', 'x'.repeat(90), ' ', ' ', '\n', '\t', 'é', 'abc123def', '٣'];
+    for (let seed = 1; seed <= 500; seed++) {
+      let x = Math.imul(seed, 0x9e3779b1) >>> 0 || 1;
+      const r = (): number => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        return (x >>> 0) / 4294967296;
+      };
+      let text = '';
+      const length = 20 + Math.floor(r() * 600);
+      while (text.length < length) text += pieces[Math.floor(r() * pieces.length)];
+      const windows = digitWindows(text);
+      let covered = 0;
+      let last = -1;
+      for (const [from, to, digits] of windows) {
+        expect(from).toBeGreaterThan(last);
+        last = to;
+        const inside = text.slice(from, to).replace(/[^0-9]/g, '').length;
+        expect([seed, from, to, digits]).toEqual([seed, from, to, inside]);
+        covered += inside;
+      }
+      expect([seed, covered]).toEqual([seed, text.replace(/[^0-9]/g, '').length]);
+    }
   });
 });

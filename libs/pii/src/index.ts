@@ -11,5 +11,6 @@ export * from './validators/national-id.validator.js';
 export { utf16ToCodePointMapper, codePointLength } from './text/code-points.js';
 export * from './scan/record-reader.js';
 export * from './scan/mask.js';
+export { HmacSha256 } from './scan/hmac-sha256.js';
 export * from './scan/pii-scanner.js';
 export { codePointSlice } from './text/code-points.js';

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 export type ByteChunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
@@ -63,6 +63,23 @@ export async function* splitLines(source: ByteChunks, maxLineBytes: number): Asy
   for await (const raw of source) {
     const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     let from = 0;
+    // The lines wholly inside this chunk, when they are plain ASCII without NUL (nearly always): one check for all
+    // of them instead of a NUL search and a UTF-8 check per line. ASCII splits into valid lines at any '\n', has no
+    // BOM, and decodes byte for byte. Each line is its own string (no slice of a chunk-sized one to keep alive).
+    const last = lineBytes === 0 && !tooLong ? chunk.lastIndexOf(0x0a) : -1;
+    if (last > 0 && isAscii(chunk.subarray(0, last)) && chunk.indexOf(0) < 0) {
+      while (from <= last) {
+        const nl = chunk.indexOf(0x0a, from);
+        line++;
+        const length = nl - from;
+        if (length > maxLineBytes) yield { line, text: '', problem: 'line_too_long', terminated: true, crlf: false, bytes: length + 1, bomStripped: false };
+        else {
+          const crlf = length > 0 && chunk[nl - 1] === 0x0d;
+          yield { line, terminated: true, crlf, bytes: length + 1, bomStripped: false, text: chunk.toString('latin1', from, crlf ? nl - 1 : nl) };
+        }
+        from = nl + 1;
+      }
+    }
     for (;;) {
       const nl = chunk.indexOf(0x0a, from);
       const end = nl < 0 ? chunk.length : nl;

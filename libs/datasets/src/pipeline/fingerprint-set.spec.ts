@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { FingerprintSet } from './fingerprint-set.js';
+import { FingerprintSet, rowFingerprint } from './fingerprint-set.js';
 
 const fp = (i: number): [number, number] => {
   const d = createHash('sha256').update(String(i)).digest();
@@ -44,5 +44,41 @@ describe('FingerprintSet', () => {
     expect(set.bytes).toBeLessThanOrEqual((200_000 * 8) / (3 / 8) + 64 * 16 * 8);
     // A resize grows one shard, never the whole table (one shard at 200k rows is ~64 KiB).
     expect(largestStep).toBeLessThan(set.bytes / 16);
+  });
+});
+
+describe('rowFingerprint', () => {
+  const of = (text: string): string => {
+    const out = new Uint32Array(2);
+    rowFingerprint(text, out);
+    return `${out[0]}:${out[1]}`;
+  };
+
+  it('gives equal rows equal fingerprints and 200,000 distinct near-identical rows distinct ones', () => {
+    expect(of('{"messages":[]}')).toBe(of(JSON.parse(JSON.stringify('{"messages":[]}')) as string));
+    const rows = new Set<string>();
+    const base = JSON.stringify({ messages: [{ role: 'user', content: 'Could you help me with ticket 1?' }, { role: 'assistant', content: 'Sure.' }] });
+    // Every one-unit substitution, deletion and adjacent swap of a record, then records differing in a counter.
+    for (let i = 0; i < base.length; i++) {
+      for (const c of ['a', 'b', '0', '1', ' ', 'é', '\u0000']) rows.add(base.slice(0, i) + c + base.slice(i + 1));
+      rows.add(base.slice(0, i) + base.slice(i + 1));
+      rows.add(base.slice(0, i) + base[i + 1] + base[i] + base.slice(i + 2));
+    }
+    for (let i = 0; rows.size < 200_000; i++) rows.add(base.replace('ticket 1', `ticket ${i}`));
+    const seen = new Set<string>();
+    for (const r of rows) seen.add(of(r));
+    expect(seen.size).toBe(rows.size);
+  });
+
+  it('spreads the low bits the set indexes by', () => {
+    const buckets = new Array<number>(64).fill(0);
+    const out = new Uint32Array(2);
+    for (let i = 0; i < 64_000; i++) {
+      rowFingerprint(`{"prompt":"row ${i}","completion":"ok"}`, out);
+      buckets[out[1]! & 63]!++;
+      buckets[out[0]! & 63]!++;
+    }
+    // 2,000 expected per bucket; a skewed hash would leave some far off.
+    for (const b of buckets) expect(Math.abs(b - 2000)).toBeLessThan(250);
   });
 });

@@ -57,7 +57,7 @@ const STREET_WORDS: readonly string[] = [
   ...'box postbox postfach usns usnv uss uscgc'.split(' '),
 ].map((w) => w.toLowerCase());
 // Endings of compound street names ("Bundesstrasse", "hersnapvej"), matched on a word's last characters.
-const COMPOUND_ENDINGS: ReadonlySet<string> = new Set(COMPOUND.slice(COMPOUND.indexOf('(?i:') + 4, -1).split('|').map((e) => e.replace(/\\/g, '').toLowerCase()));
+export const COMPOUND_ENDINGS: ReadonlySet<string> = new Set(COMPOUND.slice(COMPOUND.indexOf('(?i:') + 4, -1).split('|').map((e) => e.replace(/\\/g, '').toLowerCase()));
 const COMPOUND_ENDING_MAX = Math.max(...[...COMPOUND_ENDINGS].map((e) => e.length));
 const LETTER_RE = /\p{L}/u;
 const WHITESPACE_RE = /^\s+$/;
@@ -226,12 +226,38 @@ function mayBeginStreet(text: string, s: number): boolean {
 }
 
 /** The word ending at `end` (exclusive) ends with a compound street ending ("…straße", "…vej", "…str."). */
-function endsWithCompound(text: string, end: number): boolean {
+export function endsWithCompound(text: string, end: number): boolean {
   let from = end;
-  while (from > 0 && end - from < COMPOUND_ENDING_MAX && !isBlank(text.charCodeAt(from - 1))) from--;
+  let ascii = true;
+  for (let c: number; from > 0 && end - from < COMPOUND_ENDING_MAX && !isBlank((c = text.charCodeAt(from - 1))); from--) if (c >= 128) ascii = false;
+  if (ascii) {
+    // Lowercasing ASCII keeps its length and no non-ASCII ending can match: compare in place, by last character.
+    const last = text.charCodeAt(end - 1) | 0x20;
+    for (const e of ASCII_COMPOUND_ENDINGS_BY_LAST[last & 127] ?? []) if (e.length <= end - from && endsWithAsciiLower(text, end, e)) return true;
+    return false;
+  }
   const tail = text.slice(from, end).toLowerCase();
   for (let k = 2; k <= tail.length; k++) if (COMPOUND_ENDINGS.has(tail.slice(tail.length - k))) return true;
   return false;
+}
+
+/** The ASCII compound endings by the char code of their last character (`…str.` under '.'). */
+const ASCII_COMPOUND_ENDINGS_BY_LAST: readonly (readonly string[] | undefined)[] = (() => {
+  const table: string[][] = [];
+  for (const e of COMPOUND_ENDINGS) {
+    if (!/^[\x00-\x7f]+$/.test(e)) continue;
+    (table[e.charCodeAt(e.length - 1)] ??= []).push(e);
+  }
+  return table;
+})();
+
+/** text[…end) ends with `lower` (lowercase ASCII), ASCII letters compared case-insensitively. */
+function endsWithAsciiLower(text: string, end: number, lower: string): boolean {
+  for (let k = 1; k <= lower.length; k++) {
+    const c = text.charCodeAt(end - k);
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(lower.length - k)) return false;
+  }
+  return true;
 }
 
 function isBlank(c: number): boolean {

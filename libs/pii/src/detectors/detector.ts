@@ -22,8 +22,9 @@ export interface Detector {
   /**
    * `profile` is the analyzer's one pass over this very text; absent when `text` is a window of it. `offset` is
    * where `text` starts in the analyzed string: candidates already in `out` carry offsets into that string.
+   * `digits`, when given, is the number of ASCII digits in `text`.
    */
-  detect(text: string, out: Candidate[], profile?: TextProfile, offset?: number): void;
+  detect(text: string, out: Candidate[], profile?: TextProfile, offset?: number, digits?: number): void;
 }
 
 /** Runs a global regex over text from the start, calling `fn` for each match. */

@@ -285,18 +285,20 @@ function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
 
+/** ASCII capitals and every non-ASCII unit: where `nextCapital` looks closer (the engine skips the rest fast). */
+const CAPITAL_OR_NON_ASCII_RE = /[A-Z\u0080-\uffff]/g;
+
 /** Index of the first uppercase letter (\p{Lu}) at or after `from`, or -1; astral letters are looked up whole. */
-function nextCapital(text: string, from: number): number {
+export function nextCapital(text: string, from: number): number {
   const n = text.length;
-  for (let i = from; i < n; i++) {
+  CAPITAL_OR_NON_ASCII_RE.lastIndex = from;
+  while (CAPITAL_OR_NON_ASCII_RE.test(text)) {
+    const i = CAPITAL_OR_NON_ASCII_RE.lastIndex - 1;
     const c = text.charCodeAt(i);
-    if (c < 128) {
-      if (c >= 65 && c <= 90) return i;
-      continue;
-    }
+    if (c < 128) return i;
     if (isHighSurrogate(c) && i + 1 < n) {
       if (UPPER_RE.test(text.slice(i, i + 2))) return i;
-      i++;
+      CAPITAL_OR_NON_ASCII_RE.lastIndex = i + 2;
       continue;
     }
     let k = BMP_UPPER[c]!;

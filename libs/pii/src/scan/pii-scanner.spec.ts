@@ -41,6 +41,18 @@ describe('PiiScanner span mode', () => {
     expect(lines[3]!.findings).toEqual([expect.objectContaining({ field: 'messages[0].content', entity: 'US_SSN', start: 6, end: 17 })]);
   });
 
+  it('counts a field that repeats its previous text as often as it occurs, with the same findings', async () => {
+    const record = (content: string): string => JSON.stringify({ messages: [{ role: 'system', content: 'Escalate to Priya Raman, priya.raman@example.com' }, { role: 'user', content }] });
+    const jsonl = [record('call +1 415-555-0110'), record('hi'), record('call +1 415-555-0110')].join('\n');
+    const report = await new PiiScanner({ format: 'jsonl', hashKey: KEY }).scan([jsonl]);
+    const system = report.fields.find((f) => f.field === 'messages[0].content')!;
+    expect(system).toMatchObject({ records: 3, recordsWithFindings: 3 });
+    expect(system.entities).toEqual(expect.arrayContaining([expect.objectContaining({ entity: 'EMAIL', count: 3, records: 3 }), expect.objectContaining({ entity: 'PERSON', count: 3, records: 3 })]));
+    expect(report.fields.find((f) => f.field === 'messages[1].content')).toMatchObject({ records: 3, recordsWithFindings: 2 });
+    const spans = await collect(new PiiScanner({ format: 'jsonl', hashKey: KEY }).spans([jsonl]));
+    expect(spans[2]!.findings).toEqual(spans[0]!.findings);
+  });
+
   it('restricts the scan to --text-field names', async () => {
     const scanner = new PiiScanner({ format: 'jsonl', hashKey: KEY, textFields: ['completion'] });
     const lines = await collect(scanner.spans([chat]));

@@ -93,6 +93,7 @@ export class PiiScanner {
   private readonly hasher: KeyedHasher;
   private readonly textFields: ReadonlySet<string> | undefined;
   private readonly maxRecordChars: number;
+  private readonly lastByField = new Map<string, { text: string; findings: readonly PiiFinding[] }>();
 
   constructor(private readonly options: PiiScannerOptions) {
     if (options.format !== 'jsonl' && options.format !== 'csv') {
@@ -114,7 +115,7 @@ export class PiiScanner {
       const findings: SpanFinding[] = [];
       for (const f of record.fields) {
         if (!this.wanted(f)) continue;
-        for (const x of this.analyzer.analyze(f.text, { field: f.field })) {
+        for (const x of this.analyze(f)) {
           findings.push({ field: f.field, start: x.start, end: x.end, entity: x.entity, score: x.score });
         }
       }
@@ -149,7 +150,7 @@ export class PiiScanner {
           fields.set(f.field, acc);
         }
         acc.records++;
-        const found = this.analyzer.analyze(f.text, { field: f.field });
+        const found = this.analyze(f);
         if (found.length === 0) continue;
         acc.withFindings++;
         any = true;
@@ -182,6 +183,18 @@ export class PiiScanner {
           })),
         })),
     };
+  }
+
+  /**
+   * The analyzer's findings for one field. A field whose text equals the one it held in the previous record (a
+   * fixed system prompt, a template) reuses that record's findings instead of being scanned again.
+   */
+  private analyze(f: FieldText): readonly PiiFinding[] {
+    const last = this.lastByField.get(f.field);
+    if (last !== undefined && last.text === f.text) return last.findings;
+    const findings = this.analyzer.analyze(f.text, { field: f.field });
+    if (this.lastByField.size < MAX_FIELDS || this.lastByField.has(f.field)) this.lastByField.set(f.field, { text: f.text, findings });
+    return findings;
   }
 
   private accumulate(acc: FieldAcc, x: PiiFinding, text: string, recordNo: number): void {
