@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAttester, type CompositeEvidence, type TeePublicJwk } from '@confide/attestation';
 import { DataKey, openBuffer, sealBuffer, type Keyring } from '@confide/envelope';
-import { verifyReportExport } from '@confide/keybroker';
+import { LEASE_AUTHORITY, verifyReportExport, type LeaseAuthority } from '@confide/keybroker';
 import { KeyBrokerRepository } from '@confide/persistence';
 import { compactDecrypt, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { KEYRING } from '../../apps/attestation/src/infrastructure/attestation.tokens.js';
@@ -214,6 +214,31 @@ describe('attestation service and key broker (Postgres, HTTP)', () => {
     uniform(await release(current.res.body.attestation_result as string, { job: JOB2, epoch: 2 }), 'keybroker_release_denied');
     expect((await lastDenial('keybroker.key_release'))?.reason).toBe('job_cancelled');
     expect(await releases()).toBe(before);
+  });
+
+  it('refuses a release whose lease is cancelled after the pre-check passed: the recording statement is the check', async () => {
+    const job = randomUUID();
+    await leases.grant({ tenantId: tenant, jobId: job, epoch: 1 });
+    const ok = await attest({ job, epoch: 1 });
+    expect(ok.res.status).toBe(200);
+    const before = await releases();
+    const authority = s.app.get<LeaseAuthority>(LEASE_AUTHORITY);
+    const preCheck = authority.checkLease.bind(authority);
+    // The cancel commits between the pre-check (which saw a live lease) and the statement that records the release.
+    authority.checkLease = async (check, em) => {
+      const verdict = await preCheck(check, em);
+      await leases.cancel(tenant, job);
+      return verdict;
+    };
+    try {
+      uniform(await release(ok.res.body.attestation_result as string, { job, epoch: 1 }), 'keybroker_release_denied');
+    } finally {
+      authority.checkLease = preCheck;
+    }
+    expect((await lastDenial('keybroker.key_release'))?.reason).toBe('job_cancelled');
+    expect(await releases()).toBe(before);
+    const recorded = (await auditRecords()).filter((r) => r.action === 'keybroker.key_release' && r.details.job_id === job);
+    expect(recorded.map((r) => r.outcome)).toEqual(['denied']);
   });
 
   it('refuses an expired nonce and an unknown one (database clock)', async () => {
