@@ -4,6 +4,7 @@ import { DatasetRepository } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 import { UPLOAD_ABANDONED_AFTER_MS, datasetBlobKeys } from './dataset-outcomes.js';
 
@@ -17,8 +18,7 @@ import { UPLOAD_ABANDONED_AFTER_MS, datasetBlobKeys } from './dataset-outcomes.j
 @Injectable()
 export class AbandonedUploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly repo: DatasetRepository;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly task: PeriodicTask;
   intervalMs = 60_000;
 
   constructor(
@@ -28,29 +28,21 @@ export class AbandonedUploadSweeper implements OnApplicationBootstrap, OnModuleD
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.repo = new DatasetRepository(ds);
+    this.task = new PeriodicTask(
+      async () => {
+        const n = await this.sweep();
+        if (n > 0) this.log.warn({ datasets: n }, 'removed abandoned dataset uploads');
+      },
+      (err) => this.log.error({ err: (err as Error).name }, 'abandoned-upload sweep failed'),
+    );
   }
 
   onApplicationBootstrap(): void {
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+    this.task.start(this.intervalMs, { immediately: true });
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const n = await this.sweep();
-      if (n > 0) this.log.warn({ datasets: n }, 'removed abandoned dataset uploads');
-    } catch (err) {
-      this.log.error({ err: (err as Error).name }, 'abandoned-upload sweep failed');
-    } finally {
-      this.running = false;
-    }
+    this.task.stop();
   }
 
   /** Removes uploads silent since before `now - UPLOAD_ABANDONED_AFTER_MS`; returns how many. */

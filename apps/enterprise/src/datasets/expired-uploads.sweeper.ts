@@ -4,6 +4,7 @@ import { DatasetUploadRepository } from '@confide/persistence';
 import { LOGGER } from '@confide/platform';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { DATASET_STORAGE, type DatasetStorage } from './dataset-storage.js';
 import { UPLOAD_EXPIRES_AFTER_MS } from './dataset-uploads.service.js';
 
@@ -16,8 +17,7 @@ import { UPLOAD_EXPIRES_AFTER_MS } from './dataset-uploads.service.js';
 @Injectable()
 export class ExpiredUploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly uploads: DatasetUploadRepository;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly task: PeriodicTask;
   intervalMs = 10 * 60_000;
 
   constructor(
@@ -27,29 +27,21 @@ export class ExpiredUploadSweeper implements OnApplicationBootstrap, OnModuleDes
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.uploads = new DatasetUploadRepository(ds);
+    this.task = new PeriodicTask(
+      async () => {
+        const n = await this.sweep();
+        if (n > 0) this.log.warn({ uploads: n }, 'removed expired dataset uploads');
+      },
+      (err) => this.log.error({ err: (err as Error).name }, 'expired-upload sweep failed'),
+    );
   }
 
   onApplicationBootstrap(): void {
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+    this.task.start(this.intervalMs, { immediately: true });
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const n = await this.sweep();
-      if (n > 0) this.log.warn({ uploads: n }, 'removed expired dataset uploads');
-    } catch (err) {
-      this.log.error({ err: (err as Error).name }, 'expired-upload sweep failed');
-    } finally {
-      this.running = false;
-    }
+    this.task.stop();
   }
 
   /** Removes staging uploads without activity since before `now - UPLOAD_EXPIRES_AFTER_MS`; returns how many. */

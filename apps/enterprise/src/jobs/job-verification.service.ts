@@ -9,6 +9,7 @@ import { FHE_LOGREG_TRAINER, FHE_LOGREG_WEIGHTS_FORMAT } from '@confide/fhe';
 import { COMMAND_BUNDLE_FORMAT, TEXT_CLASSIFIER_FORMAT, TextClassifierModel, unpackCommandOutput } from '@confide/training';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '../common/periodic-task.js';
 import { FheReplayVerifier, type FheReplaySummary } from '../fhe/fhe-replay.verifier.js';
 import { JOB_BLOBS, jobBlobKeys, outputBinding, readAll, readJson, type OutputManifest } from './job-artifacts.js';
 import { jobStateOf } from './job.mapper.js';
@@ -42,8 +43,7 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
   private readonly datasets: DatasetRepository;
   private readonly scheduler: SchedulerRepository;
   readonly fhe: FheReplayVerifier;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly task: PeriodicTask;
   intervalMs = 250;
 
   constructor(
@@ -57,27 +57,20 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     this.datasets = new DatasetRepository(ds);
     this.scheduler = new SchedulerRepository(ds);
     this.fhe = new FheReplayVerifier(ds);
+    this.task = new PeriodicTask(
+      async () => {
+        await this.verifyPending();
+      },
+      (err) => this.log.error({ err: (err as Error).name }, 'verification pass failed'),
+    );
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+    this.task.start(this.intervalMs, { immediately: false });
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.verifyPending();
-    } catch (err) {
-      this.log.error({ err: (err as Error).name }, 'verification pass failed');
-    } finally {
-      this.running = false;
-    }
+    this.task.stop();
   }
 
   /** Verifies every job waiting in `verifying` (a few at a time); returns how many verdicts landed. */
