@@ -1,33 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyring, LocalFileKekProvider, openBuffer } from '@confide/envelope';
 import { DatasetRepository } from '@confide/persistence';
 import { AbandonedUploadSweeper } from '../../apps/enterprise/src/datasets/abandoned-uploads.sweeper.js';
 import { withUploadHeartbeat } from '../../apps/enterprise/src/datasets/dataset-outcomes.js';
+import { filesUnder } from '../support/files.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/datasets');
 const MAX = 256 * 1024;
-
-function blobFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('datasets API', () => {
   let s: TestServer;
@@ -54,7 +36,7 @@ describe('datasets API', () => {
     datasets: await count('datasets'),
     keys: await count('dataset_keys'),
     findings: await count('dataset_pii_findings'),
-    blobs: blobFiles(join(s.dataDir, 'blobs')).length,
+    blobs: filesUnder(join(s.dataDir, 'blobs')).length,
   });
 
   it('uploads, validates, scans, protects and seals; the sealed blob opens with the unwrapped DEK and holds no raw PII', async () => {
@@ -295,7 +277,7 @@ describe('datasets API', () => {
     expect(mine.data.map((x) => x.id)).toContain(d.id);
     const ok = await fetch(`${s.url}/v1/datasets/${d.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${engineer}` } });
     expect(ok.status).toBe(204);
-    expect(blobFiles(join(s.dataDir, 'blobs', 'datasets', d.id))).toEqual([]);
+    expect(filesUnder(join(s.dataDir, 'blobs', 'datasets', d.id))).toEqual([]);
     expect(await new DatasetRepository(s.dataSource).findWrappedDek('acme', d.id)).toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExpiredUploadSweeper } from '../../apps/enterprise/src/datasets/expired-uploads.sweeper.js';
 import { loginWithPassword } from '../support/oidc-login.js';
+import { filesUnder } from '../support/files.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/datasets');
@@ -15,25 +16,6 @@ const BIN = join(process.cwd(), 'bin/confide.mjs');
 const NODE = join(process.cwd(), 'node_modules/.bin/node');
 /** A value only the synthetic file holds: it must never appear unsealed in a table or a staged blob. */
 const MARKER = 'zq7731.marker@example.com';
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** ~`n` bytes of chat records, each carrying the marker e-mail address. */
 function syntheticChat(n: number): Buffer {
@@ -80,7 +62,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
   };
-  const stagedFiles = (id: string): string[] => files(join(s.dataDir, 'blobs', 'uploads', id));
+  const stagedFiles = (id: string): string[] => filesUnder(join(s.dataDir, 'blobs', 'uploads', id));
   const uploadRows = async (id: string): Promise<number> => (await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.dataset_uploads WHERE id = $1`, [id]))[0].n;
   const chunkRows = async (id: string): Promise<number> => (await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.dataset_upload_chunks WHERE upload_id = $1`, [id]))[0].n;
   const datasetsWithKey = async (id: string): Promise<number> => (await s.dataSource.query(`SELECT count(*)::int AS n FROM enterprise.datasets WHERE idempotency_key = $1`, [`upload.${id}`]))[0].n;
@@ -180,7 +162,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
       socket.on('error', reject);
     });
     // The server notices the cut and drops what it had sealed of the chunk.
-    for (let i = 0; i < 50 && files(join(s.dataDir, 'blobs', 'uploads', id)).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && filesUnder(join(s.dataDir, 'blobs', 'uploads', id)).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 300));
 
     const head = await fetch(`${s.url}/v1/uploads/${id}`, { method: 'HEAD', headers: { authorization: `Bearer ${engineer}` } });
@@ -215,7 +197,7 @@ describe('resumable dataset uploads (/v1/uploads, Postgres)', () => {
 
     // After processing: still nowhere unprotected, in tables or any blob.
     expect(await allTableText()).not.toContain(MARKER);
-    for (const f of files(join(s.dataDir, 'blobs'))) expect(readFileSync(f).includes(Buffer.from(MARKER))).toBe(false);
+    for (const f of filesUnder(join(s.dataDir, 'blobs'))) expect(readFileSync(f).includes(Buffer.from(MARKER))).toBe(false);
     expect(s.logs.lines.join('\n')).not.toContain(MARKER);
   });
 
