@@ -236,87 +236,65 @@ export class SchedulerRepository {
   }
 
   /**
-   * The lease at the job's current epoch with its holder, the job's tenant and cancellation, in one statement (the key
-   * broker's pre-check, the node-artifact and FHE lease checks). With `lock` (the caller's transaction must be open),
-   * `FOR SHARE OF l, j` takes the lease row lock and then the job row lock — Postgres locks a row's marked tables in
-   * the order the OF list names them — the order every scheduler writer uses, and a writer that committed while we
-   * waited is seen (the join is re-checked against the newest row versions). Without `lock` nothing is written (a
-   * share lock outside a transaction would be released at once, yet still cost a tuple write).
-   * No row: the job is unknown or has no lease at its current epoch.
+   * The verdict on a caller's lease (`LEASE_VERDICT_SQL`), in one statement: the key broker's pre-check and the
+   * node-artifact and FHE lease checks. With `lock` (the caller's transaction must be open), `FOR SHARE OF l, j` takes
+   * the lease row lock and then the job row lock — Postgres locks a row's marked tables in the order the OF list names
+   * them — the order every scheduler writer uses, and a writer that committed while we waited is seen (the row is
+   * re-checked and the verdict recomputed on its newest version). Without `lock` nothing is written (a share lock
+   * outside a transaction would be released at once, yet still cost a tuple write) and the statement is prepared.
+   * Null: the job is unknown or has no lease at its current epoch.
    */
-  async leaseForRelease(em: EntityManager, jobId: string, lock: boolean): Promise<LeaseForRelease | null> {
-    // Outside a transaction (the key broker's pre-check on every release) as a prepared statement.
+  async leaseVerdict(em: EntityManager, check: LeaseCheckRow, lock: boolean): Promise<LeaseVerdictRow | null> {
+    const params = [check.jobId, check.tenantId, check.leaseEpoch, check.nodeId];
     const rows = lock || em.queryRunner
-      ? (rowsOf(await em.query(`${LEASE_FOR_RELEASE_SQL}${lock ? ' FOR SHARE OF l, j' : ''}`, [jobId])) as LeaseForReleaseRow[])
-      : await this.prepared.query<LeaseForReleaseRow>(LEASE_FOR_RELEASE_SQL, [jobId]);
-    return rows[0] ? leaseForReleaseFrom(rows[0]) : null;
+      ? (rowsOf(await em.query(`${LEASE_VERDICT_SQL}${lock ? ' FOR SHARE OF l, j' : ''}`, params)) as LeaseVerdictRow[])
+      : await this.prepared.query<LeaseVerdictRow>(LEASE_VERDICT_SQL, params);
+    return rows[0] ?? null;
   }
 
   /**
-   * The authoritative lease check and the writes it fences, as one autocommit statement (so one round trip, where a
-   * transaction takes five): the lease is read and share-locked as `leaseForRelease` with `lock` does, and each of
-   * `writes` is inserted only if `held` — the SQL form of the caller's verdict, over the columns of
-   * `LEASE_FOR_RELEASE_SQL`; `held.sql` is a trusted constant whose `$1…` placeholders are `held.params`. Returns the
-   * lease as it was judged and how many rows were written (all of `writes` or none).
+   * The authoritative lease check and the writes it fences, as one autocommit statement (one round trip, where a
+   * transaction takes five): the lease is judged and share-locked as `leaseVerdict` with `lock` does, and `writes`
+   * are inserted only if the verdict has no denial — all of them or none. Returns the verdict the writes followed.
    */
-  async commitIfLeaseHeld(
-    jobId: string,
-    held: { readonly sql: string; readonly params: readonly unknown[] },
-    writes: readonly RowInsert[],
-  ): Promise<{ lease: LeaseForRelease | null; written: number }> {
-    const params: unknown[] = [jobId];
-    const shift = (sql: string): string => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 1}`);
-    const heldSql = shift(held.sql);
-    params.push(...held.params);
-    const inserts = writes.map((w, i) => `w${i} AS (${insertSelectSql(w, 'lease WHERE lease.held', params)})`);
-    const written = writes.map((_, i) => `(SELECT count(*) FROM w${i})`).join(' + ') || '0';
-    const rows = await this.prepared.query<LeaseForReleaseRow & { written: string | number }>(
-      `WITH lease AS (SELECT q.*, (${heldSql}) AS held FROM (${LEASE_FOR_RELEASE_SQL} FOR SHARE OF l, j) q)${inserts.map((w) => `, ${w}`).join('')}
-       SELECT lease.*, ${written} AS written FROM lease`,
-      params,
-    );
-    const r = rows[0];
-    return r ? { lease: leaseForReleaseFrom(r), written: Number(r.written) } : { lease: null, written: 0 };
+  async commitIfLeaseHeld(check: LeaseCheckRow, writes: readonly RowInsert[]): Promise<LeaseVerdictRow | null> {
+    const params: unknown[] = [check.jobId, check.tenantId, check.leaseEpoch, check.nodeId];
+    const inserts = writes.map((w, i) => `, w${i} AS (${insertSelectSql(w, 'lease WHERE lease.denial IS NULL', params)})`).join('');
+    const rows = await this.prepared.query<LeaseVerdictRow>(`WITH lease AS (${LEASE_VERDICT_SQL} FOR SHARE OF l, j)${inserts} SELECT denial, region FROM lease`, params);
+    return rows[0] ?? null;
   }
 }
 
-/** The lease a key release is judged on (see `leaseForRelease`). */
-export interface LeaseForRelease {
-  readonly live: boolean;
-  readonly jobTenantId: string;
-  readonly cancelRequested: boolean;
-  readonly currentEpoch: number;
-  readonly node: { readonly id: string; readonly operatorSubject: string; readonly operatorTenantId: string; readonly region: string };
+/** Who asks about which lease: the job, the caller's tenant, the epoch it holds and its id or operator subject. */
+export interface LeaseCheckRow {
+  readonly jobId: string;
+  readonly tenantId: string;
+  readonly leaseEpoch: number;
+  readonly nodeId: string;
 }
 
-/** Every lease check's one statement; `commitIfLeaseHeld` judges its columns in SQL, the callers in code. */
-export const LEASE_FOR_RELEASE_SQL = `SELECT j.tenant_id, j.cancel_requested, j.lease_epoch, (l.state = 'active' AND l.expires_at > now()) AS live,
-              l.node_id, n.operator_subject, n.operator_tenant_id, n.region
+/** The lease at the job's current epoch, judged for one caller: `denial` null when the caller holds it, live. */
+export interface LeaseVerdictRow {
+  readonly denial: 'lease_unknown' | 'lease_epoch_stale' | 'lease_expired' | 'lease_holder_mismatch' | 'job_cancelled' | null;
+  readonly region: string;
+}
+
+/**
+ * The one lease rule, for every check ($1 job, $2 tenant, $3 epoch, $4 node id or operator subject), first failing
+ * condition first: another tenant's job is unknown; a cancelled job, a stale epoch, a lease expired by the database
+ * clock, another holder. No row: no lease at the job's current epoch.
+ */
+const LEASE_VERDICT_SQL = `SELECT CASE
+           WHEN $2 IS DISTINCT FROM j.tenant_id AND $2 IS DISTINCT FROM n.operator_tenant_id THEN 'lease_unknown'
+           WHEN j.cancel_requested THEN 'job_cancelled'
+           WHEN j.lease_epoch IS DISTINCT FROM $3 THEN 'lease_epoch_stale'
+           WHEN NOT (l.state = 'active' AND l.expires_at > now()) THEN 'lease_expired'
+           WHEN $4 IS DISTINCT FROM l.node_id::text AND $4 IS DISTINCT FROM n.operator_subject THEN 'lease_holder_mismatch'
+         END AS denial, n.region
          FROM scheduler.leases l
          JOIN enterprise.fine_tuning_jobs j ON j.id = l.job_id AND j.lease_epoch = l.epoch
          JOIN scheduler.nodes n ON n.id = l.node_id
         WHERE l.job_id = $1`;
-
-interface LeaseForReleaseRow {
-  tenant_id: string;
-  cancel_requested: boolean;
-  lease_epoch: number | string;
-  live: boolean;
-  node_id: string;
-  operator_subject: string;
-  operator_tenant_id: string;
-  region: string;
-}
-
-function leaseForReleaseFrom(r: LeaseForReleaseRow): LeaseForRelease {
-  return {
-    live: r.live === true,
-    jobTenantId: r.tenant_id,
-    cancelRequested: r.cancel_requested,
-    currentEpoch: Number(r.lease_epoch),
-    node: { id: String(r.node_id), operatorSubject: String(r.operator_subject), operatorTenantId: String(r.operator_tenant_id), region: String(r.region) },
-  };
-}
 
 function leaseFromRow(r: Record<string, unknown>): LeaseRecord {
   const d = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
