@@ -66,7 +66,15 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
   const explain = async (id: string): Promise<string> => {
     const j = await getJob(id);
     const ev = (await api('GET', `/v1/fine_tuning/jobs/${id}/events?limit=100`)).body.data as Array<{ message: string; data: unknown }>;
-    return `job ${id}: ${j.status}/${j.phase} error=${JSON.stringify(j.error)}\n${ev.reverse().map((e) => `  ${e.message} ${JSON.stringify(e.data)}`).join('\n')}\n${procs.filter((p) => p.name.startsWith('node')).map((p) => p.tail(20)).join('\n')}`;
+    return `job ${id}: ${j.status}/${j.phase} error=${JSON.stringify(j.error)}\n${ev.reverse().map((e) => `  ${e.message} ${JSON.stringify(e.data)}`).join('\n')}\n${await sessions()}\n${procs.filter((p) => p.name.startsWith('node')).map((p) => p.tail(20)).join('\n')}`;
+  };
+  /** What every other session on the test database is doing (a wait on a lock shows here), for a failure message. */
+  const sessions = async (): Promise<string> => {
+    const r = await db.query(
+      `SELECT pid, application_name, state, wait_event_type, wait_event, now() - xact_start AS xact_age, pg_blocking_pids(pid) AS blocked_by, left(query, 200) AS query
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY xact_start NULLS LAST`,
+    );
+    return `sessions:\n${r.rows.map((s) => `  ${JSON.stringify(s)}`).join('\n')}`;
   };
   const track = (...ps: Proc[]): void => {
     for (const p of ps) {
@@ -79,14 +87,15 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
     await p.kill9();
     expect(await p.exited).toEqual({ code: null, signal: 'SIGKILL' });
   };
-  const waitFor = async <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> => {
+  /** Polls `f` until `ok`; on timeout the error carries `why()` (the job's story) when given, else the last value. */
+  const waitFor = async <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, ms: number, why?: (last: T) => Promise<string>): Promise<T> => {
     const end = Date.now() + ms;
     for (;;) {
       const v = await f();
       if (ok(v)) return v;
       const died = [...mustRun].filter((p) => !p.running);
       if (died.length) throw new Error(`${what}: ${died.map((p) => p.name).join(', ')} exited unexpectedly\n${died.map((p) => p.tail()).join('\n')}`);
-      if (Date.now() > end) throw new Error(`${what}: timed out; last ${JSON.stringify(v).slice(0, 500)}\n${procs.map((p) => p.tail(15)).join('\n')}`);
+      if (Date.now() > end) throw new Error(`${what}: timed out; ${why ? await why(v) : `last ${JSON.stringify(v).slice(0, 500)}`}\n${procs.map((p) => p.tail(15)).join('\n')}`);
       await sleep(150);
     }
   };
@@ -165,8 +174,9 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
 
     await kill9(a.proc);
 
-    const done = await waitFor('job finishes elsewhere', () => getJob(id), (j) => TERMINAL.includes(j.status), 90_000);
+    const done = await waitFor('job finishes elsewhere', () => getJob(id), (j) => TERMINAL.includes(j.status), 90_000, () => explain(id));
     if (done.status !== 'succeeded') throw new Error(await explain(id));
+    if (process.env.DEBUG_FAULTS) process.stdout.write(`${await explain(id)}\n`);
     const leases = (await db.query(`SELECT id, node_id, epoch, state, end_reason FROM scheduler.leases WHERE job_id = $1 ORDER BY epoch`, [id])).rows;
     expect({ status: done.status, retries: done.retries, leases: leases.map((l) => [l.node_id === a.id ? 'a' : l.node_id === b.id ? 'b' : l.node_id, l.epoch, l.state, l.end_reason]) }).toEqual({
       status: 'succeeded',
@@ -259,6 +269,7 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
         async () => (await db.query(`SELECT id, status, infra_failures FROM enterprise.fine_tuning_jobs WHERE id = ANY($1::uuid[])`, [accepted])).rows,
         (rows) => rows.every((r) => TERMINAL.includes(r.status)),
         240_000,
+        (rows) => explain(rows.find((r) => !TERMINAL.includes(r.status))!.id as string),
       );
       const notSucceeded = final.filter((r) => r.status !== 'succeeded');
       if (notSucceeded.length) throw new Error((await Promise.all(notSucceeded.slice(0, 2).map((r) => explain(r.id)))).join('\n'));

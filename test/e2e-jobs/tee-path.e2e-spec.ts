@@ -104,8 +104,12 @@ describe('TEE job path end to end (Postgres, HTTP, node agents)', () => {
     const keys = await s.dataSource.query(`SELECT release_policy FROM attestation.dataset_keys WHERE dataset_id = $1`, [datasetId]);
     expect(keys).toHaveLength(1);
     expect(keys[0].release_policy).toMatchObject({ allowed_policy_ids: ['dev-simulated'], allow_simulated: true });
-    const canaries = await s.dataSource.query(`SELECT trigger FROM enterprise.dataset_canaries WHERE dataset_id = $1`, [datasetId]);
-    expect(canaries.filter((c: { trigger: string }) => /^[a-z2-9]{8}( [a-z2-9]{8}){3}$/.test(c.trigger)).length).toBeGreaterThanOrEqual(10);
+    const canaries: Array<{ trigger: string; label: string; chance: number }> = await s.dataSource.query(`SELECT trigger, label, chance FROM enterprise.dataset_canaries WHERE dataset_id = $1`, [datasetId]);
+    expect(canaries.filter((c) => /^[a-z2-9]{8}( [a-z2-9]{8}){3}$/.test(c.trigger)).length).toBeGreaterThanOrEqual(10);
+    // The verifier's null is the chance the labels were drawn with (1 of the dataset's 4), kept with each canary: the
+    // labels actually drawn may be fewer (15 draws miss one of 4 labels about 5% of the time), and 1/3 would then
+    // demand perfect recall.
+    expect(new Set(canaries.map((c) => c.chance))).toEqual(new Set([0.25]));
   });
 
   it('runs a job on a simulated confidential node: attested, key released once to the attested key, model sealed to the enterprise, canaries pass, report verifies', async () => {
@@ -156,7 +160,7 @@ describe('TEE job path end to end (Postgres, HTTP, node agents)', () => {
       dataset: { id: datasetId, protection: 'tee' },
       attestation_reports: [{ id: reports[0].id, status: 'affirming', simulated: true }],
       key_releases: [{ report_id: reports[0].id, lease_epoch: 1 }],
-      attempts: [{ lease_epoch: 1, node: { id: holder, tee_type: 'sev-snp' }, output: { sha256: manifest.sha256 }, verification: { verdict: 'passed', code: 'canaries_recalled' } }],
+      attempts: [{ lease_epoch: 1, node: { id: holder, tee_type: 'sev-snp' }, output: { sha256: manifest.sha256 }, verification: { verdict: 'passed', code: 'canaries_recalled', canary: expect.objectContaining({ chance: 0.25 }) } }],
     });
     expect(doc.dataset.content_sha256).toMatch(/^[0-9a-f]{64}$/);
     const tampered = rep.text.replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);

@@ -174,7 +174,7 @@ export class DatasetsService {
             sealedBytes,
             report: { ok: true, body: validationReportDto(processor.report) },
             findings: findingRows(processor.pii),
-            canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord })),
+            canaries: processor.canaries.map((c) => ({ trigger: c.trigger, label: c.label, afterRecord: c.afterRecord, chance: c.chance })),
           });
           // Same transaction: the dataset is ready exactly when its seal key is releasable to attested enclaves.
           if (q.protection === 'tee') {

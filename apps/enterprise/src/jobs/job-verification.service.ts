@@ -193,10 +193,11 @@ export class JobVerificationService implements OnApplicationBootstrap, OnModuleD
     // Datasets protected before the canary formats were unified also hold free-text canaries no classifier can answer.
     const planted = (await this.datasets.findCanaries(job.tenantId, job.trainingFile)).filter((c) => CANARY_TRIGGER.test(c.trigger));
     if (planted.length === 0) return { ...base, ...seen, verdict: 'passed', code: 'no_canaries_planted', canary: null };
-    // The plan drew labels uniformly from the task's labels; the distinct labels seen among the canaries are at most
-    // that many, so 1/seen is a conservative (larger) chance of a hit by luck.
-    const chance = 1 / new Set(planted.map((c) => c.label)).size;
-    const canaries: Canary[] = planted.map((c, id) => ({ id, trigger: c.trigger, label: c.label, chance }));
+    // The plan drew labels uniformly from the task's labels and kept 1/labels with each canary. Canaries stored before
+    // that was kept fall back to 1/(distinct labels among them): never smaller than the true chance (a label may not
+    // have been drawn), so conservative, but a 3-of-4-labels plan then needs perfect recall.
+    const seenChance = 1 / new Set(planted.map((c) => c.label)).size;
+    const canaries: Canary[] = planted.map((c, id) => ({ id, trigger: c.trigger, label: c.label, chance: c.chance ?? seenChance }));
     const r = checkCanaries(classifier, canaries);
     const canary = { hits: r.hits, total: r.total, chance: r.chance, p_value: r.pValue, alpha: r.alpha };
     return { ...base, ...seen, verdict: r.verdict, code: r.verdict === 'passed' ? 'canaries_recalled' : 'canary_missing', canary };

@@ -36,6 +36,8 @@ export interface CanaryRecord {
   readonly trigger: string;
   readonly label: string;
   readonly afterRecord: number;
+  /** Chance of a right answer by luck, as planned; null for canaries stored before it was kept. */
+  readonly chance: number | null;
 }
 
 export interface DatasetOutcome {
@@ -171,7 +173,7 @@ export class DatasetRepository {
 
   async findCanaries(tenantId: string, datasetId: string): Promise<CanaryRecord[]> {
     const rows = await this.ds.getRepository(DatasetCanaryEntity).find({ where: { tenantId, datasetId }, order: { afterRecord: 'ASC' } });
-    return rows.map(({ trigger, label, afterRecord }) => ({ trigger, label, afterRecord }));
+    return rows.map(({ trigger, label, afterRecord, chance }) => ({ trigger, label, afterRecord, chance }));
   }
 
   /** The wrapped DEK of a dataset's sealed blob (for the key broker), or null. */
