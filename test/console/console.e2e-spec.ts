@@ -148,6 +148,57 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/datasets/chat-with-pii.js
     await ctx.close();
   }, 90_000);
 
+  it('an upload whose connection keeps failing stops with what is stored; the same file again continues from there, not from 0', async () => {
+    const { ctx, page } = await newSession('engineer@confide.local', '/datasets/new');
+    const CHUNK = 8 * 1024 * 1024;
+    // ~17 MiB of distinct chat rows: three chunks (8 + 8 + the rest), built in the page as a File.
+    const records = await page.evaluate(() => {
+      const lines: string[] = [];
+      let bytes = 0;
+      for (let i = 0; bytes < 17 * 1024 * 1024; i++) {
+        const l = JSON.stringify({ messages: [{ role: 'user', content: `Order ${i}: where is my parcel, it was due on day ${i % 28}?` }, { role: 'assistant', content: ['shipping', 'billing', 'account', 'technical'][i % 4] }] });
+        lines.push(l);
+        bytes += l.length + 1;
+      }
+      const file = new File([lines.join('\n') + '\n'], 'resumed.jsonl', { type: 'application/jsonl' });
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      const input = document.querySelector('#dataset-file') as HTMLInputElement;
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      return lines.length;
+    });
+    await page.getByText('resumed.jsonl').waitFor();
+    // The offsets of every chunk request the page sends, and a network that drops every chunk after the first.
+    const offsets: number[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PATCH' && r.url().includes('/v1/uploads/')) offsets.push(Number(r.headers()['upload-offset']));
+    });
+    let passed = 0;
+    await page.route('**/v1/uploads/*', async (route) => {
+      if (route.request().method() !== 'PATCH') return route.continue();
+      if (passed++ === 0) return route.continue();
+      return route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'Upload and scan' }).click();
+    const alert = page.getByRole('alert');
+    await alert.filter({ hasText: 'The upload was interrupted' }).waitFor({ timeout: 30_000 });
+    expect(await alert.innerText()).toContain('8.39 MB of 17.');
+    // The first chunk went once; the second was tried again from the committed offset (5 retries), never from 0.
+    expect(offsets).toEqual([0, ...Array.from({ length: 6 }, () => CHUNK)]);
+
+    // The network is back: the same file again continues at 8 MiB.
+    await page.unroute('**/v1/uploads/*');
+    offsets.length = 0;
+    await page.getByRole('button', { name: 'Upload and scan' }).click();
+    await page.waitForURL(/\/datasets\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    expect(offsets).toEqual([CHUNK, 2 * CHUNK]);
+    const id = page.url().split('/').pop()!;
+    const ds = await page.evaluate((d) => fetch(`/v1/datasets/${d}`).then((r) => r.json() as Promise<{ status: string; valid_records: number; name: string }>), id);
+    expect(ds).toMatchObject({ status: 'ready', valid_records: records, name: 'resumed.jsonl' });
+    await ctx.close();
+  }, 120_000);
+
   it('a data engineer cannot reach auditor-only pages or APIs, and a state change without the CSRF token is refused', async () => {
     const { ctx, page } = await newSession('engineer@confide.local', '/datasets');
     const nav = await page.getByRole('navigation', { name: 'Main' }).innerText();

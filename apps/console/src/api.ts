@@ -95,20 +95,93 @@ export interface UploadProgress {
   readonly total: number;
 }
 
+/** Bytes per PATCH (as the CLI): an interruption costs at most this much again; each chunk is sealed as it lands. */
+export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Times a chunk whose request failed (network, 5xx) is sent again from the committed offset before giving up. */
+const CHUNK_RETRIES = 5;
+
+/** The dataset options of a resumable upload (POST /v1/uploads without the size). */
+export interface UploadOptions {
+  readonly filename: string;
+  readonly protection: 'tee' | 'fhe';
+  readonly policy: string;
+  readonly skip_invalid: boolean;
+  readonly protect?: Record<string, string>;
+}
+
+interface UploadSession {
+  readonly id: string;
+  readonly status: 'staging' | 'completed';
+  readonly bytes: number;
+  readonly offset: number;
+  readonly dataset_id: string | null;
+  readonly dataset?: unknown;
+}
+
+/** A chunk request that never got an answer (network, 5xx): the committed offset is read back and the chunk resent. */
+class ChunkInterrupted extends Error {}
+
+/** The connection kept failing: `committed` bytes are stored, and uploading the same file again continues there. */
+export class UploadInterrupted extends ApiError {
+  constructor(
+    readonly committed: number,
+    readonly total: number,
+  ) {
+    super(0, { title: 'Upload interrupted', detail: 'The upload was interrupted: the connection kept failing.' });
+  }
+}
+
 /**
- * Streams a file to POST /v1/datasets. XMLHttpRequest because it reports upload progress; the browser reads the
- * file from disk as it sends, so multi-GB files never sit in memory.
+ * Uploads a file through the resumable API (/v1/uploads) in chunks read from disk as they are sent, so a multi-GB
+ * file never sits in memory and an interruption costs one chunk: the chunk is sent again from the offset the server
+ * committed. The session's Idempotency-Key is derived from the file (name, size, modification time) and the options,
+ * so dropping the same file again after a failure, a reload or a closed tab continues where it stopped (and a file
+ * already uploaded comes back as its dataset). Cancel deletes the session and its staged chunks.
  */
-export function uploadDataset(file: File, query: Record<string, string>, onProgress: (p: UploadProgress) => void, signal: AbortSignal): Promise<unknown> {
+export async function uploadDataset(file: File, options: UploadOptions, onProgress: (p: UploadProgress) => void, signal: AbortSignal): Promise<unknown> {
+  const create = { bytes: file.size, ...options };
+  const key = `console-${await sha256Hex(JSON.stringify([file.name, file.size, file.lastModified, create]))}`;
+  let session = await api<UploadSession>('/v1/uploads', { method: 'POST', body: create, headers: { 'idempotency-key': key } });
+  const cancel = (): void => void api(`/v1/uploads/${session.id}`, { method: 'DELETE' }).catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    let left = CHUNK_RETRIES;
+    onProgress({ loaded: session.offset, total: file.size });
+    while (session.dataset === undefined && session.status === 'staging' && session.offset < file.size) {
+      const offset = session.offset;
+      try {
+        session = await sendChunk(session.id, file.slice(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.size)), offset, (sent) => onProgress({ loaded: offset + sent, total: file.size }), signal);
+        left = CHUNK_RETRIES;
+      } catch (e) {
+        if (!(e instanceof ChunkInterrupted) || signal.aborted) throw e;
+        if (left-- === 0) throw new UploadInterrupted(offset, file.size);
+        await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** (CHUNK_RETRIES - left - 1))));
+        // The chunk may have been committed before its answer was lost: continue from where the server stands.
+        session = await api<UploadSession>(`/v1/uploads/${session.id}`);
+      }
+      onProgress({ loaded: session.offset, total: file.size });
+    }
+    if (session.dataset !== undefined) return session.dataset;
+    if (session.dataset_id) return api(`/v1/datasets/${session.dataset_id}`);
+    return (await api<UploadSession>(`/v1/uploads/${session.id}/complete`, { method: 'POST' })).dataset;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * One PATCH at `offset`. XMLHttpRequest because it reports upload progress; the browser reads the slice from disk as
+ * it sends. A 409 (another tab moved the offset) answers with the committed offset, from which the loop goes on.
+ */
+function sendChunk(id: string, chunk: Blob, offset: number, onSent: (bytes: number) => void, signal: AbortSignal): Promise<UploadSession> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/v1/datasets?${new URLSearchParams(query).toString()}`);
-    const lower = file.name.toLowerCase();
-    xhr.setRequestHeader('content-type', lower.endsWith('.csv') ? 'text/csv' : lower.endsWith('.jsonl') || lower.endsWith('.ndjson') ? 'application/jsonl' : 'application/octet-stream');
+    xhr.open('PATCH', `/v1/uploads/${encodeURIComponent(id)}`);
+    xhr.setRequestHeader('content-type', 'application/offset+octet-stream');
+    xhr.setRequestHeader('upload-offset', String(offset));
     xhr.setRequestHeader('accept', 'application/json');
     xhr.setRequestHeader('x-csrf-token', csrf);
-    xhr.setRequestHeader('idempotency-key', crypto.randomUUID());
-    xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+    xhr.upload.onprogress = (e) => onSent(e.loaded);
     xhr.onload = () => {
       let body: unknown = {};
       try {
@@ -117,14 +190,23 @@ export function uploadDataset(file: File, query: Record<string, string>, onProgr
         /* not JSON */
       }
       if (xhr.status === 401) onUnauthorized();
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as UploadSession);
+      else if (xhr.status === 409 && xhr.getResponseHeader('upload-offset') !== null) resolve({ ...(body as object), id, status: 'staging', bytes: -1, offset: Number(xhr.getResponseHeader('upload-offset')), dataset_id: null });
+      else if (xhr.status >= 500) reject(new ChunkInterrupted(`chunk at ${offset}: ${xhr.status}`));
       else reject(new ApiError(xhr.status, body as ProblemBody));
     };
-    xhr.onerror = () => reject(new ApiError(0, { title: 'Network error', detail: 'The upload was interrupted. Check your connection and upload again.' }));
+    xhr.onerror = () => reject(new ChunkInterrupted(`chunk at ${offset}: network error`));
     xhr.onabort = () => reject(new ApiError(0, { title: 'Cancelled', detail: 'The upload was cancelled.' }));
-    signal.addEventListener('abort', () => xhr.abort());
-    xhr.send(file);
+    const abort = (): void => xhr.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    xhr.onloadend = () => signal.removeEventListener('abort', abort);
+    xhr.send(chunk);
   });
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function can(user: SessionUser, permission: string): boolean {

@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent, type FormEvent } from 'react';
 import type { DatasetDto } from '@confide/contracts';
-import { ApiError, uploadDataset, type UploadProgress } from '../api.js';
+import { ApiError, uploadDataset, UploadInterrupted, type UploadProgress } from '../api.js';
 import { useRouter } from '../router.js';
 import { formatBytes, PageHeader } from '../ui.js';
 
@@ -47,13 +47,7 @@ export function DatasetUploadPage() {
     try {
       const ds = (await uploadDataset(
         file,
-        {
-          filename: file.name,
-          protection,
-          policy,
-          skip_invalid: String(skipInvalid),
-          ...(Object.keys(protect).length ? { protect: JSON.stringify(protect) } : {}),
-        },
+        { filename: file.name, protection, policy, skip_invalid: skipInvalid, ...(Object.keys(protect).length ? { protect } : {}) },
         setProgress,
         abort.current.signal,
       )) as DatasetDto;
@@ -67,7 +61,7 @@ export function DatasetUploadPage() {
   const pct = progress && progress.total > 0 ? Math.min(100, Math.round((progress.loaded / progress.total) * 100)) : 0;
   return (
     <>
-      <PageHeader title="Upload a dataset" subtitle="JSONL (chat or prompt/completion) or CSV, up to several GB. The file is streamed: validation, PII scanning and sealing happen as it arrives." />
+      <PageHeader title="Upload a dataset" subtitle="JSONL (chat or prompt/completion) or CSV, up to several GB. The file is sent in chunks, each sealed as it lands; an interrupted upload continues where it stopped when you upload the same file again." />
       <form className="stack" onSubmit={(e) => void submit(e)}>
         <section className="card" aria-labelledby="file-h">
           <h2 id="file-h">File</h2>
@@ -175,7 +169,13 @@ export function DatasetUploadPage() {
                 </tbody>
               </table>
             ) : null}
-            <p>{error.status === 422 || error.status === 400 ? 'Fix the file (or tick “Skip invalid records”) and upload again.' : error.advice}</p>
+            <p>
+              {error instanceof UploadInterrupted
+                ? `${formatBytes(error.committed)} of ${formatBytes(error.total)} are stored. Upload the same file again (same options) to continue from there.`
+                : error.status === 422 || error.status === 400
+                  ? 'Fix the file (or tick “Skip invalid records”) and upload again.'
+                  : error.advice}
+            </p>
           </div>
         ) : null}
 
