@@ -121,6 +121,15 @@ interface UploadSession {
 /** A chunk request that never got an answer (network, 5xx): the committed offset is read back and the chunk resent. */
 class ChunkInterrupted extends Error {}
 
+/** The server committed a different offset than the chunk was sent at (another tab, a lost answer): go on from it. */
+class OffsetMoved extends Error {
+  constructor(readonly offset: number) {
+    super(`the committed offset is ${offset}`);
+  }
+}
+
+const cancelled = (): ApiError => new ApiError(0, { title: 'Cancelled', detail: 'The upload was cancelled.' });
+
 /** The connection kept failing: `committed` bytes are stored, and uploading the same file again continues there. */
 export class UploadInterrupted extends ApiError {
   constructor(
@@ -142,17 +151,23 @@ export async function uploadDataset(file: File, options: UploadOptions, onProgre
   const create = { bytes: file.size, ...options };
   const key = `console-${await sha256Hex(JSON.stringify([file.name, file.size, file.lastModified, create]))}`;
   let session = await api<UploadSession>('/v1/uploads', { method: 'POST', body: create, headers: { 'idempotency-key': key } });
+  // Cancel (not a failure) ends the session: its staged chunks go, and the same file again starts from 0.
   const cancel = (): void => void api(`/v1/uploads/${session.id}`, { method: 'DELETE' }).catch(() => undefined);
   signal.addEventListener('abort', cancel, { once: true });
   try {
     let left = CHUNK_RETRIES;
     onProgress({ loaded: session.offset, total: file.size });
     while (session.dataset === undefined && session.status === 'staging' && session.offset < file.size) {
+      if (signal.aborted) throw cancelled();
       const offset = session.offset;
       try {
         session = await sendChunk(session.id, file.slice(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.size)), offset, (sent) => onProgress({ loaded: offset + sent, total: file.size }), signal);
         left = CHUNK_RETRIES;
       } catch (e) {
+        if (e instanceof OffsetMoved) {
+          session = { ...session, offset: e.offset };
+          continue;
+        }
         if (!(e instanceof ChunkInterrupted) || signal.aborted) throw e;
         if (left-- === 0) throw new UploadInterrupted(offset, file.size);
         await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** (CHUNK_RETRIES - left - 1))));
@@ -191,12 +206,12 @@ function sendChunk(id: string, chunk: Blob, offset: number, onSent: (bytes: numb
       }
       if (xhr.status === 401) onUnauthorized();
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as UploadSession);
-      else if (xhr.status === 409 && xhr.getResponseHeader('upload-offset') !== null) resolve({ ...(body as object), id, status: 'staging', bytes: -1, offset: Number(xhr.getResponseHeader('upload-offset')), dataset_id: null });
+      else if (xhr.status === 409 && xhr.getResponseHeader('upload-offset') !== null) reject(new OffsetMoved(Number(xhr.getResponseHeader('upload-offset'))));
       else if (xhr.status >= 500) reject(new ChunkInterrupted(`chunk at ${offset}: ${xhr.status}`));
       else reject(new ApiError(xhr.status, body as ProblemBody));
     };
     xhr.onerror = () => reject(new ChunkInterrupted(`chunk at ${offset}: network error`));
-    xhr.onabort = () => reject(new ApiError(0, { title: 'Cancelled', detail: 'The upload was cancelled.' }));
+    xhr.onabort = () => reject(cancelled());
     const abort = (): void => xhr.abort();
     signal.addEventListener('abort', abort, { once: true });
     xhr.onloadend = () => signal.removeEventListener('abort', abort);

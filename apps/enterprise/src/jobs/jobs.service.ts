@@ -232,14 +232,20 @@ export class JobsService {
   }
 
   private async dto(j: JobRecord, nodes: NodeRecord[], now: Date): Promise<Job> {
-    const leases = j.leased ? await this.scheduler.leasesOfJob(j.id) : [];
-    const lease = leases.find((l) => l.epoch === j.leaseEpoch) ?? null;
+    const leases = j.leased || (j.status === 'queued' && j.leaseEpoch > 0) ? await this.scheduler.leasesOfJob(j.id) : [];
+    const lease = j.leased ? (leases.find((l) => l.epoch === j.leaseEpoch) ?? null) : null;
     let pendingReason: string | null = null;
     if (j.status === 'queued') {
       if (j.notBefore && j.notBefore > now && j.phase === 'recovering') pendingReason = 'retry_backoff';
       else {
         const req = requirementsFor(j.privacy as { mode: 'tee' | 'fhe' }, j.placement);
-        pendingReason = pendingReasonFrom(nodes.map((n) => nodeRejections(attributesOf(n, now), req))) ?? 'awaiting_placement';
+        // Placement never gives a job back to a node whose output for it failed verification (SchedulerRepository).
+        const failed = new Set(leases.filter((l) => l.endReason === 'verification_failed').map((l) => l.nodeId));
+        const rejections = nodes.map((n) => {
+          const r = nodeRejections(attributesOf(n, now), req);
+          return failed.has(n.id) ? [...r, 'failed_verification' as const] : r;
+        });
+        pendingReason = pendingReasonFrom(rejections) ?? 'awaiting_placement';
       }
     } else if (j.status === 'validating_files') pendingReason = 'validating_files';
     return toJobDto(j, { queuePosition: await this.jobs.queuePosition(j), pendingReason, lease });

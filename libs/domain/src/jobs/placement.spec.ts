@@ -34,5 +34,7 @@ describe('placement filters', () => {
     expect(pendingReasonFrom([nodeRejections(node({ freeSlots: 0 }), requirementsFor({ mode: 'tee' }, {}))])).toBe('no_capacity');
     expect(pendingReasonFrom([[]])).toBeNull();
     expect(pendingReasonFrom([])).toBe('no_nodes_registered');
+    // The only matching node already returned a failed output for this job: the job says so instead of waiting silently.
+    expect(pendingReasonFrom([[...nodeRejections(node(), requirementsFor({ mode: 'tee' }, {})), 'failed_verification']])).toBe('no_node_matches_failed_verification');
   });
 });
