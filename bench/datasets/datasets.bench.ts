@@ -140,14 +140,17 @@ async function uploadBench(mb: number): Promise<void> {
   // Node flags: those `npm run start:<app>` passes (package.json), so the bench measures the server as it is started;
   // BENCH_SERVER_NODE_FLAGS replaces them.
   const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const startFlags = (scripts[app === 'server' ? 'start' : `start:${app}`] ?? '').match(/\bnode ((?:--[\w-]+=\S+ )*)--import/)?.[1] ?? '';
-  const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? startFlags).split(' ').filter((f) => f.startsWith('--'));
+  // The script's environment assignments before `node` (MALLOC_ARENA_MAX) go to the server process too.
+  const start = (scripts[app === 'server' ? 'start' : `start:${app}`] ?? '').match(/&& ((?:[A-Z_]+=\S+ )*)node ((?:--[\w-]+=\S+ )*)--import/);
+  const startEnv = Object.fromEntries((start?.[1] ?? '').split(' ').filter((a) => a.includes('=')).map((a) => a.split('=') as [string, string]));
+  const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? start?.[2] ?? '').split(' ').filter((f) => f.startsWith('--'));
   const timeoutMs = Number(process.env.BENCH_UPLOAD_TIMEOUT_S ?? 1200) * 1000;
   const child = spawn(
     process.execPath,
     [...serverNodeFlags, '--import', './dist/libs/platform/src/register-aliases.js', entry],
     {
       env: {
+        ...startEnv,
         ...process.env,
         CONFIDE_DATA_DIR: dir,
         DATABASE_URL: dbUrl.toString(),
@@ -255,7 +258,8 @@ async function uploadBench(mb: number): Promise<void> {
     console.log(
       `upload: ${(sent / 1048576).toFixed(0)} MiB JSONL streamed to POST /v1/datasets (server pid ${pid}, Postgres, local blob store) -> ${res.status} ${d.status ?? d.code} (${d.valid_records ?? 0} records) in ${secs.toFixed(1)} s = ${(sent / 1048576 / secs).toFixed(1)} MiB/s`,
     );
-    console.log(`  server: node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} ${entry}`);
+    const envShown = Object.keys(startEnv).map((k) => `${k}=${process.env[k] ?? startEnv[k]} `).join('');
+    console.log(`  server: ${envShown}node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} ${entry}`);
     console.log(`  server RSS before upload: ${MiB(baseline.rss)}  (VmHWM so far ${MiB(baseline.hwm)})`);
     console.log(`  server RSS peak during upload (${samples} samples @100 ms): ${MiB(peak)}  VmHWM ${MiB(after.hwm)}  after: ${MiB(after.rss)}`);
     const delta = Math.max(peak, after.hwm) - baseline.rss;
