@@ -176,7 +176,6 @@ describe('process faults: kill -9 of a node agent and of the scheduler (Postgres
 
     const done = await waitFor('job finishes elsewhere', () => getJob(id), (j) => TERMINAL.includes(j.status), 90_000, () => explain(id));
     if (done.status !== 'succeeded') throw new Error(await explain(id));
-    if (process.env.DEBUG_FAULTS) process.stdout.write(`${await explain(id)}\n`);
     const leases = (await db.query(`SELECT id, node_id, epoch, state, end_reason FROM scheduler.leases WHERE job_id = $1 ORDER BY epoch`, [id])).rows;
     expect({ status: done.status, retries: done.retries, leases: leases.map((l) => [l.node_id === a.id ? 'a' : l.node_id === b.id ? 'b' : l.node_id, l.epoch, l.state, l.end_reason]) }).toEqual({
       status: 'succeeded',

@@ -24,8 +24,10 @@ export interface NodeAttributes {
   readonly freeSlots: number;
 }
 
-/** Why a node cannot take a job, in the order the filters apply. Static reasons first, then liveness. */
-/** `failed_verification`: the node returned an output for this very job that failed verification; it never gets it again. */
+/**
+ * Why a node cannot take a job, in the order the filters apply. Static reasons first, then liveness.
+ * `failed_verification`: the node returned an output for this very job that failed verification; it never gets it again.
+ */
 export const FILTER_REASONS = ['tee_type', 'gpu_memory', 'gpu_model', 'region', 'price', 'reliability', 'interruptible', 'failed_verification', 'inactive', 'offline', 'busy'] as const;
 export type FilterReason = (typeof FILTER_REASONS)[number];
 
