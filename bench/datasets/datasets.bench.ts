@@ -142,7 +142,7 @@ async function uploadBench(mb: number): Promise<void> {
   const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
   // The script's environment assignments before `node` (MALLOC_ARENA_MAX) go to the server process too.
   const start = (scripts[app === 'server' ? 'start' : `start:${app}`] ?? '').match(/&& ((?:[A-Z_]+=\S+ )*)node ((?:--[\w-]+=\S+ )*)--import/);
-  const startEnv = Object.fromEntries((start?.[1] ?? '').split(' ').filter((a) => a.includes('=')).map((a) => a.split('=') as [string, string]));
+  const startEnv = Object.fromEntries((start?.[1] ?? '').split(' ').filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
   const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? start?.[2] ?? '').split(' ').filter((f) => f.startsWith('--'));
   const timeoutMs = Number(process.env.BENCH_UPLOAD_TIMEOUT_S ?? 1200) * 1000;
   const child = spawn(

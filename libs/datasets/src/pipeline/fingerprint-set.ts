@@ -1,3 +1,5 @@
+import { fmix32 } from '@confide/domain';
+
 /**
  * A set of 64-bit row fingerprints in open-addressing tables of uint32 pairs (8 bytes a slot), instead of a
  * Set<number> whose heap-number entries cost ~40-80 bytes each.
@@ -73,7 +75,7 @@ export class FingerprintSet {
 /**
  * A 64-bit fingerprint of `text` into `out` (hi, lo): two 32-bit lanes, each updated per UTF-16 unit by a
  * bijective xor-multiply step (so rows that differ in one unit always differ in both lanes) and finished with
- * murmur3's avalanche (the set uses the low bits as slot and shard indices). Accidental collisions are as rare as
+ * murmur3's fmix32 avalanche (the set uses the low bits as slot and shard indices). Accidental collisions are as rare as
  * with 64 bits of SHA-256 (~4·10^9 rows for one to become likely), but it is not collision-resistant: an uploader
  * can craft two rows of their own that collide, which only adds a duplicate_row warning. A SHA-256 call per row
  * cost a tenth of the pipeline's CPU.
@@ -87,18 +89,10 @@ export function rowFingerprint(text: string, out: Uint32Array): void {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  out[0] = avalanche(a ^ text.length);
-  out[1] = avalanche(b ^ Math.imul(text.length, 0x9e3779b1));
+  out[0] = fmix32(a ^ text.length);
+  out[1] = fmix32(b ^ Math.imul(text.length, 0x9e3779b1));
 }
 
-/** murmur3's fmix32. */
-function avalanche(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function insert(t: Uint32Array, mask: number, hi: number, lo: number): boolean {
   // Fingerprints are well mixed (rowFingerprint ends in an avalanche), so their low bits serve as the slot index.

@@ -23,13 +23,15 @@ function wordList(name: string): string[] {
  * token that is one of these is more likely a sentence start or a title word than a name.
  */
 export function commonEnglishWords(): WordLookup {
-  englishWords ??= new PackedStringSet([10, 20, 35].flatMap((size) => wordList(`english-words-${size}.json`)));
+  englishWords ??= new PackedStringSet([...commonEnglishWordsTop(), ...wordList('english-words-20.json'), ...wordList('english-words-35.json')]);
   return englishWords;
 }
 
+let topWords: readonly string[] | undefined;
 /** The ~4,000 most frequent English words (SCOWL size 10). */
 export function commonEnglishWordsTop(): readonly string[] {
-  return wordList('english-words-10.json');
+  topWords ??= wordList('english-words-10.json');
+  return topWords;
 }
 
 /** ~197k given and family names from many languages (`humannames`, MIT), case as written ("Sara"). */

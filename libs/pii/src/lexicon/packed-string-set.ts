@@ -1,3 +1,5 @@
+import { hashString } from '@confide/domain';
+
 /**
  * A read-only set of strings packed into one string (entries joined by '\n') with an open-addressing table of entry
  * offsets: about one or two bytes per character plus ~8 bytes per entry, where a Set holds a heap string (~20 bytes of
@@ -21,7 +23,7 @@ export class PackedStringSet {
     this.#text = unique.join('\n');
     let start = 0;
     for (const e of unique) {
-      let i = hashOf(e, 0, e.length) & this.#mask;
+      let i = hashString(e) & this.#mask;
       while (this.#slots[i] !== 0) i = (i + 1) & this.#mask;
       this.#slots[i] = start + 1;
       start += e.length + 1;
@@ -31,7 +33,7 @@ export class PackedStringSet {
   has(s: string): boolean {
     const n = s.length;
     const text = this.#text;
-    for (let i = hashOf(s, 0, n) & this.#mask; ; i = (i + 1) & this.#mask) {
+    for (let i = hashString(s) & this.#mask; ; i = (i + 1) & this.#mask) {
       const slot = this.#slots[i]!;
       if (slot === 0) return false;
       const at = slot - 1;
@@ -42,15 +44,4 @@ export class PackedStringSet {
       }
     }
   }
-}
-
-/** FNV-1a over UTF-16 units, finished with murmur3's avalanche (the table indexes by the low bits). */
-function hashOf(s: string, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }

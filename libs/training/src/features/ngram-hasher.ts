@@ -1,3 +1,4 @@
+import { fmix32, hashString } from '@confide/domain';
 import { TrainingError } from '../training.error.js';
 
 /** A sparse feature vector: strictly increasing indices and their values (same length). */
@@ -44,24 +45,8 @@ export function assertHashingOptions(o: NgramHashingOptions): void {
   }
 }
 
-/**
- * Hashes a string's UTF-16 code units: FNV-1a over the units, then murmur3's fmix32 avalanche so that low bits
- * (the bucket) and the top bit (the sign) are both well mixed. Pure 32-bit integer arithmetic: identical everywhere.
- */
-export function hashString(s: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h);
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+// Feature hashes (FNV-1a + fmix32) are the shared string hash: models depend on them staying exactly these.
+export { hashString };
 
 /** NFKC, lower-case, Unicode letters and digits as tokens. */
 export function tokenize(text: string): string[] {
