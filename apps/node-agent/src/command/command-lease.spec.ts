@@ -39,12 +39,22 @@ if (mode === 'family') {
 }
 `;
 
+/**
+ * Whether `pid` is still a running process. A killed process whose parent died with it stays a zombie until init reaps
+ * it (slow on a loaded machine), and `kill(pid, 0)` still finds a zombie: on Linux the state in /proc decides.
+ */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat[stat.lastIndexOf(')') + 2];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return process.platform !== 'linux';
   }
 };
 
