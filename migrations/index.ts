@@ -8,6 +8,7 @@ import { FheDatasets1795612800000 } from './1795612800000-fhe-datasets.js';
 import { FheReplays1795613400000 } from './1795613400000-fhe-replays.js';
 import { DatasetUploads1796287794978 } from './1796287794978-dataset-uploads.js';
 import { CanaryChance1796300000000 } from './1796300000000-canary-chance.js';
+import { NodeLiveness1796400000000 } from './1796400000000-node-liveness.js';
 
 /** Every migration, oldest first. Immutable once merged: fix forward with a new one. */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1764072000000, AuditQueue1795610055862, Datasets1795610400923, Attestation1795610647946, Jobs1795611202821, FheDatasets1795612800000, FheReplays1795613400000, DatasetUploads1796287794978, CanaryChance1796300000000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [Init1764072000000, AuditQueue1795610055862, Datasets1795610400923, Attestation1795610647946, Jobs1795611202821, FheDatasets1795612800000, FheReplays1795613400000, DatasetUploads1796287794978, CanaryChance1796300000000, NodeLiveness1796400000000];

@@ -44,14 +44,15 @@ try {
   // 1,000 nodes with 10 slots each (room for every job), mixed TEE types, regions and prices.
   await ds.query(
     `INSERT INTO scheduler.nodes (id, name, operator_tenant_id, operator_subject, provider, region, gpu_model, gpu_count, gpu_memory_gb, tee_type, hourly_price, interruptible,
-       max_concurrent_leases, active_leases, state, identity_jkt, identity_jwk, attestation_verified, attestation_simulated, reliability, available_until, registered_at)
+       max_concurrent_leases, active_leases, state, identity_jkt, identity_jwk, attestation_verified, attestation_simulated, reliability, registered_at)
      SELECT gen_random_uuid(), 'n' || i, 'ops', 'ops', 'p' || (i % 7), (ARRAY['eu-west-1','eu-central-1','us-east-1','ap-south-1'])[1 + i % 4], 'H100', 1,
        (ARRAY[24,48,80])[1 + i % 3], (ARRAY['sev-snp','tdx','none'])[1 + i % 3], 1 + (i % 50) / 10.0, i % 5 = 0, 10, 0, 'active', 'jkt-' || i, '{}'::jsonb, true, true,
-       0.5 + (i % 50) / 100.0, now() + interval '1 hour', now()
+       0.5 + (i % 50) / 100.0, now()
      FROM generate_series(1, $1) AS i`,
     [NODES],
   );
   await ds.query(`INSERT INTO scheduler.node_reputation (node_id, score, updated_at) SELECT id, reliability, now() FROM scheduler.nodes`);
+  await ds.query(`INSERT INTO scheduler.node_liveness (node_id, available_until, last_seen_at) SELECT id, now() + interval '1 hour', now() FROM scheduler.nodes`);
   await ds.query(
     `INSERT INTO enterprise.fine_tuning_jobs (id, tenant_id, status, phase, trainer, model, training_file, hyperparameters, privacy, placement, verification, budget, result_files,
        created_by, created_at, updated_at, queued_at, not_before)

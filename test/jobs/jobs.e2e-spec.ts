@@ -67,7 +67,7 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     expect(Number(written[0].n)).toBe(pre.ok ? 1 : 0);
     return pre;
   };
-  const retireAll = () => s.dataSource.query(`UPDATE scheduler.nodes SET available_until = now() - interval '1 second'`);
+  const retireAll = () => s.dataSource.query(`UPDATE scheduler.node_liveness SET available_until = now() - interval '1 second'`);
 
   beforeAll(async () => {
     s = await startTestServer('postgres');
@@ -167,6 +167,32 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     await retireAll();
   }, 60_000);
 
+  it('places on the best node even while that node is in the middle of a heartbeat (liveness is its own row)', async () => {
+    settings.loops = false;
+    await retireAll();
+    const best = await seedNode({ hourlyPrice: 1 });
+    const next = await seedNode({ hourlyPrice: 2 });
+    const created = await api('POST', '/v1/fine_tuning/jobs', job());
+    // A heartbeat of the best node, its transaction still open (as on a loaded machine, or while it applies phases).
+    const hb = s.dataSource.createQueryRunner();
+    await hb.connect();
+    await hb.startTransaction();
+    try {
+      expect(await new SchedulerRepository(s.dataSource).touchNode(hb.manager, best.id, 30)).toBeInstanceOf(Date);
+      expect(await s.app.get(PlacementService).placeBatch()).toEqual({ placed: 1, considered: 1 });
+    } finally {
+      await hb.commitTransaction();
+      await hb.release();
+    }
+    const got = await api('GET', `/v1/fine_tuning/jobs/${created.body.id}`);
+    expect(got.body.current_attempt).toMatchObject({ node_id: best.id, lease_epoch: 1 });
+    expect(got.body.current_attempt.node_id).not.toBe(next.id);
+    await api('POST', `/v1/fine_tuning/jobs/${created.body.id}/cancel`);
+    const lease = (await best.heartbeat()).body.leases[0];
+    expect((await best.complete(lease.id, { epoch: lease.epoch, outcome: 'cancelled' })).status).toBe(200);
+    await retireAll();
+  }, 60_000);
+
   it('never double-assigns with two scheduler replicas claiming concurrently', async () => {
     settings.loops = false;
     await retireAll();
@@ -215,7 +241,7 @@ describe('fine-tuning jobs and the scheduler (Postgres)', () => {
     expect(await leaseVerdict({ ...held, leaseEpoch: 2 })).toEqual({ ok: false, reason: 'lease_epoch_stale' });
     // The node goes silent; its lease expires by the database clock and the sweeper re-queues (infra budget, not user).
     await s.dataSource.query(`UPDATE scheduler.leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [first.id]);
-    await s.dataSource.query(`UPDATE scheduler.nodes SET available_until = now() - interval '1 second' WHERE id = $1`, [a.id]);
+    await s.dataSource.query(`UPDATE scheduler.node_liveness SET available_until = now() - interval '1 second' WHERE node_id = $1`, [a.id]);
     expect(await s.app.get(SweeperService).sweep()).toBeGreaterThanOrEqual(1);
     const requeued = await api('GET', `/v1/fine_tuning/jobs/${created.body.id}`);
     expect(requeued.body).toMatchObject({ status: 'queued', phase: 'recovering', retries: { infra_used: 1, user_used: 0 } });

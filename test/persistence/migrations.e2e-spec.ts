@@ -9,7 +9,7 @@ describe.each(['postgres', 'pglite'] as const)('migrations on %s', (kind) => {
   afterAll(async () => db?.drop());
 
   it('run up from an empty database', async () => {
-    expect(await pendingMigrations(db.ds)).toEqual(['Init1764072000000', 'AuditQueue1795610055862', 'Datasets1795610400923', 'Attestation1795610647946', 'Jobs1795611202821', 'FheDatasets1795612800000', 'FheReplays1795613400000', 'DatasetUploads1796287794978', 'CanaryChance1796300000000']);
+    expect(await pendingMigrations(db.ds)).toEqual(['Init1764072000000', 'AuditQueue1795610055862', 'Datasets1795610400923', 'Attestation1795610647946', 'Jobs1795611202821', 'FheDatasets1795612800000', 'FheReplays1795613400000', 'DatasetUploads1796287794978', 'CanaryChance1796300000000', 'NodeLiveness1796400000000']);
     await db.ds.runMigrations();
     expect(await pendingMigrations(db.ds)).toEqual([]);
   });

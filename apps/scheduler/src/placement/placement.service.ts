@@ -24,7 +24,7 @@ export function placementFilterOf(job: Pick<JobRecord, 'privacy' | 'placement'> 
 
 /**
  * Places queued jobs. One transaction claims a batch of jobs (`FOR UPDATE SKIP LOCKED`), takes the best free node
- * for each (`FOR UPDATE SKIP LOCKED` on the node), writes the lease at epoch + 1 and the job's transition with its
+ * for each (`FOR NO KEY UPDATE SKIP LOCKED` on the node), writes the lease at epoch + 1 and the job's transition with its
  * event and audit entry. Any number of replicas can run this concurrently; the unique index on active leases per
  * job is the last line of defence.
  */

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, VirtualColumn } from 'typeorm';
 
 /** A GPU node of the marketplace, registered with an attested identity key (its thumbprint signs every request). */
 @Entity({ schema: 'scheduler', name: 'nodes' })
@@ -69,13 +69,14 @@ export class NodeEntity {
   @Column({ name: 'reliability', type: 'double precision' })
   reliability!: number;
 
-  /** The node is placeable only while this is in the future (database clock); renewed by heartbeats. */
-  @Column({ name: 'available_until', type: 'timestamptz', nullable: true })
+  /** Read from scheduler.node_liveness (see NodeLivenessEntity): placeable only while in the future. */
+  @VirtualColumn({ type: 'timestamptz', query: (n) => `SELECT l.available_until FROM scheduler.node_liveness l WHERE l.node_id = ${n}.id` })
   availableUntil!: Date | null;
 
   @Column({ name: 'registered_at', type: 'timestamptz' })
   registeredAt!: Date;
 
-  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
+  /** Read from scheduler.node_liveness: the last heartbeat. */
+  @VirtualColumn({ type: 'timestamptz', query: (n) => `SELECT l.last_seen_at FROM scheduler.node_liveness l WHERE l.node_id = ${n}.id` })
   lastSeenAt!: Date | null;
 }

@@ -4,6 +4,7 @@ import { PreparedStatements } from './prepared-statements.js';
 import { insertSelectSql, type RowInsert } from './row-insert.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { LeaseEntity } from '../entities/lease.entity.js';
+import { NodeLivenessEntity } from '../entities/node-liveness.entity.js';
 import { NodeReputationEntity } from '../entities/node-reputation.entity.js';
 import { NodeEntity } from '../entities/node.entity.js';
 
@@ -31,7 +32,8 @@ export const REPUTATION_SCORE_SQL = `(completed + 4.0) / (completed + 4.0 + infr
 export const INITIAL_RELIABILITY = 0.8;
 
 const FILTER_SQL = `
-  n.state = 'active' AND n.available_until > now() AND n.active_leases < n.max_concurrent_leases
+  n.state = 'active' AND n.active_leases < n.max_concurrent_leases
+  AND EXISTS (SELECT 1 FROM scheduler.node_liveness v WHERE v.node_id = n.id AND v.available_until > now())
   AND n.tee_type = ANY($1::text[]) AND n.gpu_memory_gb >= $2
   AND ($3::text[] IS NULL OR n.gpu_model = ANY($3::text[]))
   AND ($4::text[] IS NULL OR n.region LIKE ANY($4::text[]))
@@ -63,6 +65,7 @@ export class SchedulerRepository {
 
   async insertNode(em: EntityManager, row: NodeRecord): Promise<void> {
     await em.getRepository(NodeEntity).insert(row as QueryDeepPartialEntity<NodeEntity>);
+    await em.getRepository(NodeLivenessEntity).insert({ nodeId: row.id, availableUntil: row.availableUntil, lastSeenAt: row.lastSeenAt });
     await em.getRepository(NodeReputationEntity).insert({ nodeId: row.id, completed: 0, userFailed: 0, infraFailed: 0, lost: 0, preempted: 0, cancelled: 0, verificationFailed: 0, score: INITIAL_RELIABILITY, updatedAt: row.registeredAt });
   }
 
@@ -82,10 +85,14 @@ export class SchedulerRepository {
     return this.ds.getRepository(NodeEntity).count();
   }
 
-  /** Marks the node alive until now() + ttl; null if it is retired or unknown. */
+  /**
+   * Marks the node alive until now() + ttl; null if it is retired or unknown. Only the liveness row is written (and
+   * locked): the node row stays free for placement, which skips locked node rows.
+   */
   async touchNode(em: EntityManager, nodeId: string, ttlSeconds: number): Promise<Date | null> {
     const rows = rowsOf(await em.query(
-      `UPDATE scheduler.nodes SET available_until = now() + make_interval(secs => $2), last_seen_at = now() WHERE id = $1 AND state <> 'retired' RETURNING available_until`,
+      `UPDATE scheduler.node_liveness v SET available_until = now() + make_interval(secs => $2), last_seen_at = now()
+         FROM scheduler.nodes n WHERE v.node_id = $1 AND n.id = v.node_id AND n.state <> 'retired' RETURNING v.available_until`,
       [nodeId, ttlSeconds],
     )) as Array<{ available_until: Date }>;
     const r = rows[0];
@@ -135,14 +142,15 @@ export class SchedulerRepository {
 
   /**
    * Picks the best-ranked free node that passes every filter and takes one of its slots, in the caller's
-   * transaction. The node row is locked `FOR UPDATE SKIP LOCKED` (single table), so two replicas never fill the
-   * same slot; returns null when nothing fits right now.
+   * transaction. The node row is locked `FOR NO KEY UPDATE SKIP LOCKED`, so two replicas never fill the same slot;
+   * heartbeats write only scheduler.node_liveness and lease inserts take key-share locks, so neither makes this
+   * pass over the best node. Returns null when nothing fits right now.
    */
   async takeBestNode(em: EntityManager, f: PlacementFilter): Promise<{ id: string; hourlyPrice: number; region: string } | null> {
     const rows = rowsOf(await em.query(
       `WITH pick AS (
          SELECT n.id FROM scheduler.nodes n WHERE ${FILTER_SQL}
-         ORDER BY ${RANK_SQL} LIMIT 1 FOR UPDATE SKIP LOCKED)
+         ORDER BY ${RANK_SQL} LIMIT 1 FOR NO KEY UPDATE OF n SKIP LOCKED)
        UPDATE scheduler.nodes SET active_leases = active_leases + 1 FROM pick WHERE scheduler.nodes.id = pick.id
        RETURNING scheduler.nodes.id, scheduler.nodes.hourly_price, scheduler.nodes.region`,
       filterParams(f),
