@@ -96,6 +96,27 @@ describe('DatasetProcessor', () => {
     ]);
   });
 
+  it('lists duplicate rows in line order among the other issues, capped at maxIssues with complete counts', async () => {
+    const input = [chat('a'), '{oops', chat('a'), chat('b'), '', chat('b'), chat('a'), '{bad'].join('\n') + '\n';
+    const all = await run(input, { skipInvalid: true });
+    expect(all.p.report.issues.map((i) => [i.line, i.code])).toEqual([
+      [2, 'invalid_json'],
+      [3, 'duplicate_row'],
+      [5, 'blank_line'],
+      [6, 'duplicate_row'],
+      [7, 'duplicate_row'],
+      [8, 'invalid_json'],
+    ]);
+    expect(all.p.report).toMatchObject({ issuesTruncated: false, warnings: 4, errors: 2 });
+    const capped = await run(input, { skipInvalid: true, maxIssues: 3 });
+    expect(capped.p.report.issues.map((i) => [i.line, i.code])).toEqual([
+      [2, 'invalid_json'],
+      [3, 'duplicate_row'],
+      [5, 'blank_line'],
+    ]);
+    expect(capped.p.report).toMatchObject({ issuesTruncated: true, warnings: 4, errors: 2, issueCounts: { duplicate_row: 3, invalid_json: 2, blank_line: 1 } });
+  });
+
   it('skip_invalid drops and counts bad rows; too_few_examples still applies', async () => {
     const input = [chat('a'), '{oops', chat('b'), chat('a')].join('\n') + '\n';
     const ok = await run(input, { skipInvalid: true, minExamples: 2 });

@@ -9,7 +9,7 @@ import { deriveDatasetKey, Protector } from '../protect/protector.js';
 import { formatOperator, type ProtectionPolicy } from '../protect/protection-policy.js';
 import { issue, type IssueCode, type ValidationIssue } from '../validate/issue-codes.js';
 import { detectJsonlKind, validateRecord, type JsonlKind } from '../validate/record.validator.js';
-import { FingerprintSet } from './fingerprint-set.js';
+import { DuplicateRows } from './duplicate-rows.js';
 
 export type DatasetFormat = JsonlKind | 'csv';
 /** What the uploader says: `jsonl` auto-detects chat vs prompt/completion from the first record. */
@@ -37,6 +37,8 @@ export interface DatasetProcessorOptions {
   readonly csvDelimiter?: string;
   /** Bytes of protected output per yielded chunk. */
   readonly outputChunkBytes?: number;
+  /** Where duplicate-row fingerprints spill (encrypted) past 262,144 rows; default the OS temp dir. */
+  readonly tempDir?: string;
 }
 
 /** A canary as planted: after which valid record (they go after the last one, in a seed-shuffled order). */
@@ -104,12 +106,12 @@ interface FieldRef {
 
 const SKIP_KEYS = new Set(['role', 'type', 'tool_call_id', 'weight']);
 const MAX_FIELD_PATHS = 10_000;
-const MAX_DUPLICATE_TRACKING = 4_000_000;
 
 /**
  * One streaming pass over an upload: split and decode lines, parse (JSONL chat, prompt/completion, CSV), validate
  * with line-numbered stable codes, scan every text field for PII, apply the protection policy, plant canaries, and
- * yield the protected dataset. Memory is one line plus one output chunk plus the duplicate-row fingerprints.
+ * yield the protected dataset. Memory is one line plus one output chunk plus a few MiB of duplicate-row buffers
+ * (DuplicateRows spills the fingerprints of larger uploads to disk, encrypted).
  *
  * If the dataset is invalid, `process` throws `dataset_invalid` after reading the whole input (so the report is
  * complete) and before its final chunk: a consumer that stores the output atomically (BlobStore.put) stores nothing.
@@ -125,7 +127,7 @@ export class DatasetProcessor {
   readonly #hasher: KeyedHasher;
   readonly #pii = new Map<string, Acc>();
   readonly #totals: Partial<Record<PiiEntity, number>> = {};
-  readonly #seen = new FingerprintSet();
+  readonly #dups: DuplicateRows;
   #recordsWithFindings = 0;
   #recordIndex = 0;
   #crlf = 0;
@@ -139,6 +141,7 @@ export class DatasetProcessor {
   constructor(private readonly o: DatasetProcessorOptions) {
     this.#analyzer = o.analyzer ?? new PiiAnalyzer();
     this.#protector = new Protector(o.policy, o.secret);
+    this.#dups = new DuplicateRows(o.tempDir ? { tempDir: o.tempDir } : {});
     const reportKey = deriveDatasetKey(o.secret, 'report-hash');
     this.#hasher = new KeyedHasher(reportKey);
     reportKey.fill(0);
@@ -186,9 +189,14 @@ export class DatasetProcessor {
 
   async *process(source: ByteChunks): AsyncGenerator<Buffer> {
     const lines = splitLines(source, this.o.maxLineBytes ?? 4 * 1024 * 1024);
-    // JSONL tracks each line in its own loop (one async hop per line, not two); the CSV parser consumes lines.
-    if (this.o.format === 'csv') yield* this.#csv(this.#track(lines));
-    else yield* this.#jsonl(lines);
+    try {
+      // JSONL tracks each line in its own loop (one async hop per line, not two); the CSV parser consumes lines.
+      if (this.o.format === 'csv') yield* this.#csv(this.#track(lines));
+      else yield* this.#jsonl(lines);
+      this.#reportDuplicates();
+    } finally {
+      this.#dups.dispose();
+    }
     this.#finish();
     if (this.report.ok) this.#plantCanaries();
     if (!this.report.ok) {
@@ -442,10 +450,31 @@ export class DatasetProcessor {
   }
 
   #checkDuplicate(text: string, line: number): void {
-    if (this.#seen.size >= MAX_DUPLICATE_TRACKING) return;
-    // 64-bit fingerprints in a flat table (8 bytes a row, not a Set of heap numbers); a false duplicate needs ~4·10^9
-    // rows to become likely, and it is only a warning.
-    if (!this.#seen.addRow(text)) this.#issue(issue('duplicate_row', line));
+    // 64-bit fingerprints (a false duplicate needs ~4·10^9 rows to become likely, and it is only a warning).
+    this.#dups.add(text, line);
+  }
+
+  /**
+   * The duplicate rows, known only once every row is in: counted in full, and their lines merged into the listed
+   * issues in line order (the list keeps the first `maxIssues` issues by line, as if they had been found in order).
+   */
+  #reportDuplicates(): void {
+    const cap = this.o.maxIssues ?? 1000;
+    const found = this.#dups.finish(cap);
+    if (found.count === 0) return;
+    this.report.issueCounts.duplicate_row = (this.report.issueCounts.duplicate_row ?? 0) + found.count;
+    this.report.warnings += found.count;
+    const listed = this.report.issues;
+    const merged: ValidationIssue[] = [];
+    let i = 0;
+    let j = 0;
+    while (merged.length < cap && (i < listed.length || j < found.lines.length)) {
+      const next = listed[i];
+      if (j >= found.lines.length || (next !== undefined && (next.line === null || next.line <= found.lines[j]!))) merged.push(listed[i++]!);
+      else merged.push(issue('duplicate_row', found.lines[j++]!));
+    }
+    if (i < listed.length || j < found.lines.length || found.count > found.lines.length) this.report.issuesTruncated = true;
+    this.report.issues.splice(0, listed.length, ...merged);
   }
 
   #acceptRecord(): void {

@@ -15,6 +15,10 @@ describe('FingerprintSet', () => {
     for (let i = 0; i < 20_000; i += 7) expect(set.add(...fp(i))).toBe(false);
     for (let i = 20_000; i < 20_100; i++) expect(set.has(...fp(i))).toBe(false);
     expect(set.size).toBe(20_000);
+    const bytes = set.bytes;
+    set.clear();
+    expect({ size: set.size, bytes: set.bytes, has: set.has(...fp(7)) }).toEqual({ size: 0, bytes, has: false });
+    expect(set.add(...fp(7))).toBe(true);
   });
 
   it('tells apart fingerprints that share either half, and stores the all-zero one', () => {

@@ -2,7 +2,8 @@ import { fmix32 } from '@confide/domain';
 
 /**
  * A set of 64-bit row fingerprints in open-addressing tables of uint32 pairs (8 bytes a slot), instead of a
- * Set<number> whose heap-number entries cost ~40-80 bytes each.
+ * Set<number> whose heap-number entries cost ~40-80 bytes each. DuplicateRows builds one per partition at the end
+ * of an upload (a 64th of the rows at a time).
  *
  * The table is split into SHARDS independent shards (by the fingerprint's high bits), each filled to at most 3/4
  * before it doubles. One big table doubling at half load held 64 MiB for the 2.3 M rows of a 1 GB upload and 96 MiB
@@ -37,6 +38,15 @@ export class FingerprintSet {
   /** Bytes held by the tables. */
   get bytes(): number {
     return this.#shards.reduce((sum, s) => sum + s.table.byteLength, 0);
+  }
+
+  /** Empties the set, keeping its tables (for reuse at the same size). */
+  clear(): void {
+    for (const s of this.#shards) {
+      s.table.fill(0);
+      s.size = 0;
+    }
+    this.#size = 0;
   }
 
   /** Adds the fingerprint of a row's text (`rowFingerprint`); returns false when it was already present. */
