@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keyring, LocalFileKekProvider, openBuffer } from '@confide/envelope';
 import { DatasetRepository } from '@confide/persistence';
@@ -37,6 +37,8 @@ describe('datasets API', () => {
     keys: await count('dataset_keys'),
     findings: await count('dataset_pii_findings'),
     blobs: filesUnder(join(s.dataDir, 'blobs')).length,
+    // Scratch of uploads in progress (the encrypted duplicate-row spill): empty between uploads, whatever happened.
+    scratch: filesUnder(join(s.dataDir, 'tmp')).length,
   });
 
   it('uploads, validates, scans, protects and seals; the sealed blob opens with the unwrapped DEK and holds no raw PII', async () => {
@@ -51,6 +53,7 @@ describe('datasets API', () => {
     for (const e of ['EMAIL', 'CREDIT_CARD', 'PHONE']) expect(entities).toContain(e);
     expect(pii.fields.find((f: { entity: string }) => f.entity === 'EMAIL')).toMatchObject({ field: 'messages[1].content', count: 12 });
     expect(JSON.stringify(pii)).not.toMatch(/example\.com|4111 1111|536-22-82/);
+    expect(statSync(join(s.dataDir, 'tmp')).mode & 0o777).toBe(0o700);
 
     // Round trip: unwrap the stored DEK with the deployment's KEK and open the blob.
     const repo = new DatasetRepository(s.dataSource);

@@ -7,5 +7,6 @@ export { findKeyProblem, FORBIDDEN_KEYS, type KeyProblem } from './parse/json-ke
 export * from './protect/protection-policy.js';
 export { Protector, deriveDatasetKey, maskKeepLast } from './protect/protector.js';
 export * from './pipeline/dataset-processor.js';
+export { DuplicateRows, removeStaleSpills, type DuplicateRowsOptions, type DuplicateRowsResult } from './pipeline/duplicate-rows.js';
 export * from './pipeline/upload-guard.js';
 export * from './names/dataset-name.js';

@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleSpills } from '@confide/datasets';
 import { Keyring, LocalFsBlobStore, type BlobStore } from '@confide/envelope';
 import { PiiAnalyzer } from '@confide/pii';
 import type { AppConfig } from '@confide/platform';
@@ -11,7 +13,12 @@ export interface DatasetStorage {
   readonly blobs: BlobStore;
   readonly analyzer: PiiAnalyzer;
   readonly maxUploadBytes: number;
+  /** Scratch space of uploads in progress (CONFIDE_DATA_DIR/tmp, 0700): the encrypted duplicate-row spill. */
+  readonly tempDir: string;
 }
+
+/** A spill nothing was written to for this long belonged to a process that died mid-upload. */
+const STALE_SPILL_MS = 60 * 60 * 1000;
 
 /**
  * Embedded mode: blobs are files under CONFIDE_DATA_DIR/blobs; the keyring is the process's one keyring (CoreModule),
@@ -19,7 +26,12 @@ export interface DatasetStorage {
  */
 export function createDatasetStorage(config: AppConfig, keyring: Keyring): DatasetStorage {
   let analyzer: PiiAnalyzer | undefined;
+  // On the data disk, not in the OS temp dir (often a RAM-backed tmpfs), and kept to this user.
+  const tempDir = join(config.dataDir, 'tmp');
+  mkdirSync(tempDir, { recursive: true, mode: 0o700 });
+  removeStaleSpills(tempDir, STALE_SPILL_MS);
   return {
+    tempDir,
     keyring,
     blobs: new LocalFsBlobStore(join(config.dataDir, 'blobs')),
     // Built on the first upload, not at boot: its name and word lists are ~16 MiB of heap (and ~40 MiB of V8 heap

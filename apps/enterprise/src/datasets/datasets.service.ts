@@ -130,6 +130,7 @@ export class DatasetsService {
           skipInvalid: q.skip_invalid,
           minExamples: q.min_examples,
           canaries: q.canaries,
+          tempDir: this.storage.tempDir,
         });
       } finally {
         secret.fill(0);

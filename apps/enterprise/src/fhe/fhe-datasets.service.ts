@@ -115,7 +115,7 @@ export class FheDatasetsService {
       const secret = keyOf('protect').dek.exportBytes();
       let processor: DatasetProcessor;
       try {
-        processor = new DatasetProcessor({ format, policy, secret, analyzer: this.storage.analyzer, skipInvalid: q.skip_invalid, minExamples: q.min_examples, canaries: 0 });
+        processor = new DatasetProcessor({ format, policy, secret, analyzer: this.storage.analyzer, skipInvalid: q.skip_invalid, minExamples: q.min_examples, canaries: 0, tempDir: this.storage.tempDir });
       } finally {
         secret.fill(0);
       }

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CANARY_TRIGGER } from '@confide/canary';
+import { PiiAnalyzer } from '@confide/pii';
 import { buildProtectionPolicy } from '../protect/protection-policy.js';
 import { DatasetError } from '../datasets.error.js';
 import { DatasetProcessor, type DatasetProcessorOptions } from './dataset-processor.js';
@@ -116,6 +120,39 @@ describe('DatasetProcessor', () => {
     ]);
     expect(capped.p.report).toMatchObject({ issuesTruncated: true, warnings: 4, errors: 2, issueCounts: { duplicate_row: 3, invalid_json: 2, blank_line: 1 } });
   });
+
+  it('spills duplicate-row fingerprints of a large upload to its temp dir and leaves nothing there, done or failed', async () => {
+    const tempDir = mkdtempSync(join(tmpdir(), 'confide-processor-spill-'));
+    try {
+      const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `q${i % 290_000}`, completion: 'a' }) + '\n');
+      const text = rowsOf(300_000).join('');
+      const chunks = Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) => Buffer.from(text.slice(i * 65536, i * 65536 + 65536)));
+      let sawSpill = false;
+      // One cheap entity: the test is about the rows, not the scan.
+      const analyzer = new PiiAnalyzer({ entities: ['EMAIL'] });
+      const p = new DatasetProcessor({ format: 'jsonl', policy: buildProtectionPolicy(), secret: randomBytes(32), canaries: 0, tempDir, analyzer });
+      for await (const c of p.process(chunks)) {
+        void c;
+        sawSpill ||= readdirSync(tempDir).length > 0;
+      }
+      expect(sawSpill).toBe(true);
+      expect(p.report.issueCounts.duplicate_row).toBe(10_000);
+      expect(p.report.issues[0]).toMatchObject({ code: 'duplicate_row', line: 290_001 });
+      expect(readdirSync(tempDir)).toEqual([]);
+      // A source that fails mid-stream (a dropped connection): the spill goes too.
+      async function* failing() {
+        yield* chunks.slice(0, Math.floor(chunks.length * 0.95));
+        throw new Error('connection reset');
+      }
+      const q = new DatasetProcessor({ format: 'jsonl', policy: buildProtectionPolicy(), secret: randomBytes(32), canaries: 0, tempDir, analyzer });
+      await expect((async () => {
+        for await (const c of q.process(failing())) void c;
+      })()).rejects.toThrow('connection reset');
+      expect(readdirSync(tempDir)).toEqual([]);
+    } finally {
+      rmSync(tempDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('skip_invalid drops and counts bad rows; too_few_examples still applies', async () => {
     const input = [chat('a'), '{oops', chat('b'), chat('a')].join('\n') + '\n';

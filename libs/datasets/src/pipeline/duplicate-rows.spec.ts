@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { DuplicateRows } from './duplicate-rows.js';
+import { DuplicateRows, removeStaleSpills } from './duplicate-rows.js';
 import { rowFingerprint } from './fingerprint-set.js';
 
 const base = mkdtempSync(join(tmpdir(), 'confide-dups-spec-'));
@@ -67,7 +67,7 @@ describe('DuplicateRows', () => {
     abandoned.dispose();
     abandoned.dispose();
     expect(existsSync(dir2)).toBe(false);
-    expect(readdirSync(base)).toEqual([]);
+    expect(readdirSync(base).filter((f) => f.startsWith('confide-dups-'))).toEqual([]);
   });
 
   it('stops tracking past maxRows', () => {
@@ -75,5 +75,29 @@ describe('DuplicateRows', () => {
     ['a', 'b', 'c', 'a', 'b'].forEach((t, i) => d.add(t, i + 1));
     expect(d.rows).toBe(3);
     expect(d.finish(10)).toEqual({ count: 0, lines: [] });
+  });
+});
+
+describe('removeStaleSpills', () => {
+  it('removes only spill directories nothing was written to for the idle time', () => {
+    const dir = mkdtempSync(join(base, 'stale-'));
+    const old = new DuplicateRows({ memoryRows: 64, tempDir: dir });
+    const live = new DuplicateRows({ memoryRows: 64, tempDir: dir });
+    for (let i = 0; i < 500; i++) {
+      old.add(`row ${i}`, i + 1);
+      live.add(`row ${i}`, i + 1);
+    }
+    const hourAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const f of readdirSync(old.spillDir!)) utimesSync(join(old.spillDir!, f), hourAgo, hourAgo);
+    utimesSync(old.spillDir!, hourAgo, hourAgo);
+    mkdirSync(join(dir, 'not-a-spill'));
+    utimesSync(join(dir, 'not-a-spill'), hourAgo, hourAgo);
+    expect(removeStaleSpills(dir, 3600_000)).toBe(1);
+    expect(existsSync(old.spillDir!)).toBe(false);
+    expect(existsSync(live.spillDir!)).toBe(true);
+    expect(existsSync(join(dir, 'not-a-spill'))).toBe(true);
+    expect(removeStaleSpills(join(dir, 'missing'), 0)).toBe(0);
+    old.dispose();
+    live.dispose();
   });
 });

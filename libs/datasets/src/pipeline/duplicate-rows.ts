@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, type Cipheriv } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FingerprintSet, rowFingerprint } from './fingerprint-set.js';
@@ -8,6 +8,7 @@ import { FingerprintSet, rowFingerprint } from './fingerprint-set.js';
 const PARTITIONS = 64;
 /** Bytes per row: fingerprint (hi, lo) and line number, three little-endian uint32. */
 const ENTRY_BYTES = 12;
+const SPILL_PREFIX = 'confide-dups-';
 
 export interface DuplicateRowsOptions {
   /** Rows held in memory before the buffers go to disk (default 262,144: 3 MiB). */
@@ -177,7 +178,7 @@ export class DuplicateRows {
   }
 
   #spill(): void {
-    this.#dir ??= mkdtempSync(join(this.#tempDir, 'confide-dups-'));
+    this.#dir ??= mkdtempSync(join(this.#tempDir, SPILL_PREFIX));
     for (let p = 0; p < PARTITIONS; p++) {
       const n = this.#filled[p]!;
       if (n === 0) continue;
@@ -209,4 +210,31 @@ function mergeAscending(a: readonly number[], b: readonly number[], limit: numbe
     else out.push(b[j++]!);
   }
   return out;
+}
+
+/**
+ * Removes spill directories under `dir` that a process which died mid-upload left behind: those in which nothing was
+ * written for `idleMs` (a live upload appends to its spill every 262,144 rows). Returns how many were removed.
+ */
+export function removeStaleSpills(dir: string, idleMs: number, now = Date.now()): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(SPILL_PREFIX)) continue;
+    const path = join(dir, name);
+    try {
+      const newest = Math.max(statSync(path).mtimeMs, ...readdirSync(path).map((f) => statSync(join(path, f)).mtimeMs));
+      if (now - newest < idleMs) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // Removed meanwhile by its own process: nothing to do.
+    }
+  }
+  return removed;
 }
