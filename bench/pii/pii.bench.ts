@@ -1,12 +1,13 @@
 /**
  * PII scan throughput, end to end (JSONL parse + scan of every string field + per-field report), on one core,
- * next to JSON.parse alone over the same bytes measured in the same run.
+ * next to JSON.parse alone over the same bytes measured in the same run: one cold pass, then BENCH_PII_ROUNDS (3)
+ * warm ones with fresh analyzers.
  *
  *   node dist/bench/pii/pii.bench.js [MB=16]
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { PiiAnalyzer, PiiScanner } from '@confide/pii';
+import { PiiAnalyzer, PiiScanner, type PiiEntity } from '@confide/pii';
 
 const WORDS = (
   'the a to of and in is it you that for on with as was be this have are not but at by from or an they we say ' +
@@ -77,6 +78,8 @@ export function generateJsonl(targetBytes: number, seed = 42): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
+const TIER_A: PiiEntity[] = ['EMAIL', 'PHONE', 'CREDIT_CARD', 'IBAN', 'US_SSN', 'IP_ADDRESS', 'MAC_ADDRESS', 'SECRET', 'DATE_OF_BIRTH', 'NATIONAL_ID', 'BANK_ACCOUNT', 'BANK_ROUTING', 'PASSPORT', 'DRIVER_LICENSE', 'URL'];
+
 function* chunks(buf: Buffer, size = 64 * 1024): Generator<Uint8Array> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, Math.min(buf.length, i + size));
 }
@@ -99,7 +102,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const tierA = new PiiScanner({
     format: 'jsonl',
     hashKey: randomBytes(32),
-    analyzer: new PiiAnalyzer({ entities: ['EMAIL', 'PHONE', 'CREDIT_CARD', 'IBAN', 'US_SSN', 'IP_ADDRESS', 'MAC_ADDRESS', 'SECRET', 'DATE_OF_BIRTH', 'NATIONAL_ID', 'BANK_ACCOUNT', 'BANK_ROUTING', 'PASSPORT', 'DRIVER_LICENSE', 'URL'] }),
+    analyzer: new PiiAnalyzer({ entities: TIER_A }),
   });
   const MB = data.length / (1024 * 1024);
   const parseMs = Math.min(baseline(data), baseline(data));
@@ -111,16 +114,26 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const cpu = process.cpuUsage(cpu0);
     return { ms, cpuMs: (cpu.user + cpu.system) / 1000, findings: Object.values(report.totals).reduce((a, b) => a + (b ?? 0), 0) };
   };
+  // The first pass of each runs on a cold JIT (and builds the name and word lists, once per process); the warm passes
+  // after it, each with a fresh analyzer, are the rate a large upload runs at.
   const full = await run(scanner);
   const a = await run(tierA);
+  const rounds = Math.max(1, Number(process.env.BENCH_PII_ROUNDS ?? 3));
+  const warm: number[] = [];
+  const warmA: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    warm.push((await run(new PiiScanner({ format: 'jsonl', hashKey: randomBytes(32), analyzer: new PiiAnalyzer() }))).cpuMs);
+    warmA.push((await run(new PiiScanner({ format: 'jsonl', hashKey: randomBytes(32), analyzer: new PiiAnalyzer({ entities: TIER_A }) }))).cpuMs);
+  }
+  const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
   const rate = (ms: number): number => MB / (ms / 1000);
   const lines = [
     `PII scan bench: ${MB.toFixed(1)} MB of generated chat JSONL, one core, Node ${process.version}`,
     `baseline JSON.parse (split + parse only): ${rate(parseMs).toFixed(1)} MB/s`,
-    `scan, all entities (parse + scan + report): ${rate(full.ms).toFixed(1)} MB/s  = ${(parseMs / full.ms).toFixed(3)}x of baseline  (${full.findings} findings)  target >= 20 MB/s`,
-    `scan, tier A (no PERSON/ADDRESS):          ${rate(a.ms).toFixed(1)} MB/s  = ${(parseMs / a.ms).toFixed(3)}x of baseline  (${a.findings} findings)`,
+    `first pass, cold JIT: all entities (parse + scan + report) ${rate(full.ms).toFixed(1)} MB/s = ${(parseMs / full.ms).toFixed(3)}x of baseline (${full.findings} findings); tier A (no PERSON/ADDRESS) ${rate(a.ms).toFixed(1)} MB/s (${a.findings} findings)`,
     // CPU time of this process: on a shared machine wall time also counts the time other processes hold the core.
-    `per CPU second used (user+sys): all entities ${rate(full.cpuMs).toFixed(1)} MB/s, tier A ${rate(a.cpuMs).toFixed(1)} MB/s`,
+    `  per CPU second used (user+sys): all entities ${rate(full.cpuMs).toFixed(1)} MB/s, tier A ${rate(a.cpuMs).toFixed(1)} MB/s`,
+    `warm, median of ${rounds} passes per CPU second: all entities ${rate(median(warm)).toFixed(1)} MB/s (${rate(Math.max(...warm)).toFixed(1)}-${rate(Math.min(...warm)).toFixed(1)})  target >= 20 MB/s; tier A ${rate(median(warmA)).toFixed(1)} MB/s`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
