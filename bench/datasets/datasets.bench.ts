@@ -7,7 +7,7 @@
  * to POST /v1/datasets (BENCH_UPLOAD_MB, default 1024; 0 skips it).
  *   npm run bench:datasets                                   (32 MiB scan + 1 GiB upload)
  *   BENCH_QUICK=1 npm run bench:datasets                     (8 MiB scan + 64 MiB upload)
- *   env: BENCH_SCAN_MB, BENCH_UPLOAD_MB, BENCH_UPLOAD_TIMEOUT_S (default 1200), BENCH_DATABASE_URL (admin URL),
+ *   env: BENCH_SCAN_MB, BENCH_UPLOAD_MB, BENCH_UPLOAD_MODE (stream | resumable | both), BENCH_UPLOAD_TIMEOUT_S (default 1200), BENCH_DATABASE_URL (admin URL),
  *        BENCH_SERVER_NODE_FLAGS (node flags for the server process instead of those of `npm run start:<app>`),
  *        BENCH_SERVER_APP (enterprise, the default: the app that takes uploads in a deployment; or server, the
  *        all-in-one process with the scheduler, attestation and the embedded simulated nodes as well)
@@ -134,12 +134,95 @@ async function freePort(): Promise<number> {
   });
 }
 
+
+/** POST /v1/datasets with a chunked body: node:http with pipeline() pulls the generator only as fast as the socket drains. */
+function sendStream(url: string, token: string, mb: number, timeoutMs: number, onSent: (n: number) => void): Promise<{ status: number; text: string }> {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      `${url}/v1/datasets?filename=bench.jsonl`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jsonl', 'transfer-encoding': 'chunked' },
+        timeout: timeoutMs,
+      },
+      (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+        r.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('upload timed out')));
+    req.on('error', reject);
+    pipeline(
+      Readable.from(
+        (function* () {
+          for (const b of generate(mb * 1024 * 1024)) {
+            onSent(b.length);
+            yield b;
+          }
+        })(),
+      ),
+      req,
+    ).catch(reject);
+  });
+}
+
+/** The console's and the CLI's chunk size. */
+const RESUMABLE_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * The resumable path the CLI and the console take: POST /v1/uploads with the declared size, PATCH 8 MiB chunks at
+ * Upload-Offset (each staged sealed), and the last chunk's answer is the processed dataset.
+ */
+async function sendResumable(url: string, token: string, mb: number, timeoutMs: number, onSent: (n: number) => void): Promise<{ status: number; text: string }> {
+  let bytes = 0;
+  for (const b of generate(mb * 1024 * 1024)) bytes += b.length;
+  const auth = { authorization: `Bearer ${token}` };
+  const created = await fetch(`${url}/v1/uploads`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ bytes, filename: 'bench.jsonl' }) });
+  if (created.status !== 201) return { status: created.status, text: await created.text() };
+  const { id } = (await created.json()) as { id: string };
+  let offset = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let last: { status: number; text: string } = { status: 0, text: '{}' };
+  const flush = async (): Promise<void> => {
+    const body = Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    const r = await fetch(`${url}/v1/uploads/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    last = { status: r.status, text: await r.text() };
+    if (r.status !== 200 && r.status !== 201) throw new Error(`PATCH at ${offset}: ${r.status} ${last.text}`);
+    offset += body.length;
+    onSent(body.length);
+  };
+  for (const b of generate(mb * 1024 * 1024)) {
+    for (let at = 0; at < b.length; ) {
+      const take = Math.min(b.length - at, RESUMABLE_CHUNK - pendingBytes);
+      pending.push(b.subarray(at, at + take));
+      pendingBytes += take;
+      at += take;
+      if (pendingBytes === RESUMABLE_CHUNK) await flush();
+    }
+  }
+  if (pendingBytes > 0) await flush();
+  // The completing chunk answers with the dataset (201): { dataset: {...} }.
+  const done = JSON.parse(last.text) as { dataset?: unknown };
+  return { status: last.status, text: JSON.stringify(done.dataset ?? done) };
+}
+
 /**
  * The real server as a separate process (the production entry on the compiled tree, a fresh Postgres database, a
  * temporary data dir), an N MiB JSONL file generated on the fly and streamed to POST /v1/datasets from this process,
  * and the server's VmRSS / VmHWM sampled every 100 ms: the upload's memory, not this process's.
  */
-async function uploadBench(mb: number): Promise<void> {
+async function uploadBench(mb: number, mode: 'stream' | 'resumable'): Promise<void> {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `confide_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -233,46 +316,16 @@ async function uploadBench(mb: number): Promise<void> {
         samples += 1;
       }
     }, 100);
-    // node:http with pipeline(): the generator is pulled only as fast as the socket drains (nothing buffered here).
     let sent = 0;
     const t = performance.now();
-    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        `${url}/v1/datasets?filename=bench.jsonl`,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/jsonl', 'transfer-encoding': 'chunked' },
-          timeout: timeoutMs,
-        },
-        (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
-          r.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('upload timed out')));
-      req.on('error', reject);
-      pipeline(
-        Readable.from(
-          (function* () {
-            for (const b of generate(mb * 1024 * 1024)) {
-              sent += b.length;
-              yield b;
-            }
-          })(),
-        ),
-        req,
-      ).catch(reject);
-    });
+    const res = mode === 'resumable' ? await sendResumable(url, tok.access_token, mb, timeoutMs, (n) => (sent += n)) : await sendStream(url, tok.access_token, mb, timeoutMs, (n) => (sent += n));
     const d = JSON.parse(res.text) as { status?: string; valid_records?: number; code?: string };
     const secs = (performance.now() - t) / 1000;
     clearInterval(sampler);
     const after = procMemory(pid)!;
     const MiB = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
     console.log(
-      `upload: ${(sent / 1048576).toFixed(0)} MiB JSONL streamed to POST /v1/datasets (server pid ${pid}, Postgres, local blob store) -> ${res.status} ${d.status ?? d.code} (${d.valid_records ?? 0} records) in ${secs.toFixed(1)} s = ${(sent / 1048576 / secs).toFixed(1)} MiB/s`,
+      `upload: ${(sent / 1048576).toFixed(0)} MiB JSONL ${mode === 'resumable' ? `in ${RESUMABLE_CHUNK / 1048576} MiB chunks to /v1/uploads (staged sealed, then processed)` : 'streamed to POST /v1/datasets'} (server pid ${pid}, Postgres, local blob store) -> ${res.status} ${d.status ?? d.code} (${d.valid_records ?? 0} records) in ${secs.toFixed(1)} s = ${(sent / 1048576 / secs).toFixed(1)} MiB/s`,
     );
     const envShown = Object.keys(startEnv).map((k) => `${k}=${process.env[k] ?? startEnv[k]} `).join('');
     console.log(`  server: ${envShown}node ${serverNodeFlags.length ? serverNodeFlags.join(' ') : '(default flags)'} ${entry}`);
@@ -281,7 +334,7 @@ async function uploadBench(mb: number): Promise<void> {
     const delta = Math.max(peak, after.hwm) - baseline.rss;
     const peakAll = Math.max(peak, after.hwm);
     console.log(`  upload delta (peak - baseline): ${MiB(delta)}; this bench process's own RSS: ${MiB(process.memoryUsage().rss)}`);
-    console.log(`RESULT server peak RSS = ${MiB(peakAll)} (target < 256 MiB): ${peakAll < 256 * 1048576 ? 'PASS' : 'ABOVE TARGET'}; upload delta ${MiB(delta)}`);
+    console.log(`RESULT (${mode}) server peak RSS = ${MiB(peakAll)} = ${(peakAll / 1e6).toFixed(0)} MB (target < 256 MB): ${peakAll < 256e6 ? 'PASS' : 'ABOVE TARGET'}; upload delta ${MiB(delta)}`);
   } finally {
     await stopChild();
     rmSync(dir, { recursive: true, force: true });
@@ -297,5 +350,11 @@ const quick = process.env.BENCH_QUICK === '1';
 const scanMb = Number(process.env.BENCH_SCAN_MB ?? (quick ? 8 : 32));
 if (scanMb > 0) await scanBench(scanMb);
 const uploadMb = Number(process.env.BENCH_UPLOAD_MB ?? (quick ? 64 : 1024));
-if (uploadMb > 0) await uploadBench(uploadMb);
-else console.log('upload RSS bench skipped (BENCH_UPLOAD_MB=0)');
+// BENCH_UPLOAD_MODE: stream (POST /v1/datasets), resumable (/v1/uploads, as the CLI and the console), or both.
+const modes = (process.env.BENCH_UPLOAD_MODE ?? 'stream').split(',').flatMap((m) => (m === 'both' ? ['stream', 'resumable'] : [m]));
+if (uploadMb > 0) {
+  for (const mode of modes) {
+    if (mode !== 'stream' && mode !== 'resumable') throw new Error(`BENCH_UPLOAD_MODE: stream, resumable or both, not ${mode}`);
+    await uploadBench(uploadMb, mode);
+  }
+} else console.log('upload RSS bench skipped (BENCH_UPLOAD_MB=0)');
