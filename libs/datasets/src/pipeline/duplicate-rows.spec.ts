@@ -70,6 +70,16 @@ describe('DuplicateRows', () => {
     expect(readdirSync(base).filter((f) => f.startsWith('confide-dups-'))).toEqual([]);
   });
 
+  it('holds no file descriptor between spills (many uploads at once)', () => {
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    const many = Array.from({ length: 20 }, () => new DuplicateRows({ memoryRows: 64, tempDir: base }));
+    for (let i = 0; i < 2000; i++) for (const d of many) d.add(`row ${i}`, i + 1);
+    expect(many.every((d) => d.spilledBytes > 0)).toBe(true);
+    expect(open()).toBeLessThanOrEqual(before + 2);
+    for (const d of many) expect(d.finish(1)).toEqual({ count: 0, lines: [] });
+  });
+
   it('stops tracking past maxRows', () => {
     const d = new DuplicateRows({ maxRows: 3 });
     ['a', 'b', 'c', 'a', 'b'].forEach((t, i) => d.add(t, i + 1));

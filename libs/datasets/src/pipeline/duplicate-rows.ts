@@ -50,7 +50,6 @@ export class DuplicateRows {
   readonly #key = randomBytes(32);
   #ciphers: (Cipheriv | undefined)[] = new Array(PARTITIONS);
   #ivs: (Buffer | undefined)[] = new Array(PARTITIONS);
-  #fds: (number | undefined)[] = new Array(PARTITIONS);
   #dir: string | undefined;
   #buffered = 0;
   #rows = 0;
@@ -146,11 +145,6 @@ export class DuplicateRows {
 
   /** Closes and removes the spill files (idempotent): also for an upload abandoned before `finish`. */
   dispose(): void {
-    for (let p = 0; p < PARTITIONS; p++) {
-      const fd = this.#fds[p];
-      if (fd !== undefined) closeSync(fd);
-    }
-    this.#fds = new Array(PARTITIONS);
     this.#ciphers = new Array(PARTITIONS);
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
     this.#dir = undefined;
@@ -162,16 +156,18 @@ export class DuplicateRows {
 
   /** A partition's spilled entries, decrypted into a buffer of their own (4-byte aligned), or undefined. */
   #readSpill(p: number, into: Buffer): Buffer<ArrayBuffer> | undefined {
-    const fd = this.#fds[p];
-    if (fd === undefined) return undefined;
     const size = this.#spilledOf[p]!;
-    for (let off = 0; off < size; ) {
-      const n = readSync(fd, into, off, size - off, off);
-      if (n === 0) throw new Error('duplicate-row spill file is shorter than written');
-      off += n;
+    if (size === 0) return undefined;
+    const fd = openSync(join(this.#dir!, String(p)), 'r');
+    try {
+      for (let off = 0; off < size; ) {
+        const n = readSync(fd, into, off, size - off, off);
+        if (n === 0) throw new Error('duplicate-row spill file is shorter than written');
+        off += n;
+      }
+    } finally {
+      closeSync(fd);
     }
-    closeSync(fd);
-    this.#fds[p] = undefined;
     const plain = createDecipheriv('aes-256-ctr', this.#key, this.#ivs[p]!).update(into.subarray(0, size)) as Buffer<ArrayBuffer>;
     // node:crypto returns a buffer of its own here (not a slice of the shared pool); copy if it ever is not.
     return plain.byteOffset === 0 && plain.buffer.byteLength === plain.length ? plain : (Buffer.from(plain) as Buffer<ArrayBuffer>);
@@ -183,15 +179,21 @@ export class DuplicateRows {
       const n = this.#filled[p]!;
       if (n === 0) continue;
       let cipher = this.#ciphers[p];
+      const first = !cipher;
       if (!cipher) {
         const iv = randomBytes(16);
         this.#ivs[p] = iv;
         cipher = this.#ciphers[p] = createCipheriv('aes-256-ctr', this.#key, iv);
-        this.#fds[p] = openSync(join(this.#dir, String(p)), 'wx+', 0o600);
       }
       const b = this.#buffers[p]!;
       const sealed = cipher.update(new Uint8Array(b.buffer, b.byteOffset, n * ENTRY_BYTES));
-      for (let off = 0; off < sealed.length; ) off += writeSync(this.#fds[p]!, sealed, off);
+      // Opened per spill, not held: many uploads at once would otherwise hold 64 descriptors each.
+      const fd = openSync(join(this.#dir, String(p)), first ? 'wx' : 'a', 0o600);
+      try {
+        for (let off = 0; off < sealed.length; ) off += writeSync(fd, sealed, off);
+      } finally {
+        closeSync(fd);
+      }
       this.#spilledBytes += sealed.length;
       this.#spilledOf[p] = this.#spilledOf[p]! + sealed.length;
       this.#filled[p] = 0;
