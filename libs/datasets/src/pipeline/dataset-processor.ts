@@ -127,6 +127,7 @@ export class DatasetProcessor {
   readonly #hasher: KeyedHasher;
   readonly #pii = new Map<string, Acc>();
   readonly #totals: Partial<Record<PiiEntity, number>> = {};
+  /** Rows by 64-bit fingerprint (a false duplicate needs ~4·10^9 rows to become likely, and it is only a warning). */
   readonly #dups: DuplicateRows;
   #recordsWithFindings = 0;
   #recordIndex = 0;
@@ -262,7 +263,7 @@ export class DatasetProcessor {
         this.#recordFailed(problems);
         continue;
       }
-      this.#checkDuplicate(l.text, l.line);
+      this.#dups.add(l.text, l.line);
       this.#acceptRecord();
       if (this.#fatal && !this.o.skipInvalid) continue;
       // The parsed value is ours: its strings are scanned as one batch and replaced in place.
@@ -297,7 +298,7 @@ export class DatasetProcessor {
         this.#recordFailed([issue('csv_wrong_column_count', rec.line)]);
         continue;
       }
-      this.#checkDuplicate(rec.values.join('\u0000'), rec.line);
+      this.#dups.add(rec.values.join('\u0000'), rec.line);
       this.#acceptRecord();
       if (this.#fatal && !this.o.skipInvalid) continue;
       let any = false;
@@ -447,11 +448,6 @@ export class DatasetProcessor {
       a.records++;
       a.lastRecord = this.#recordIndex;
     }
-  }
-
-  #checkDuplicate(text: string, line: number): void {
-    // 64-bit fingerprints (a false duplicate needs ~4·10^9 rows to become likely, and it is only a warning).
-    this.#dups.add(text, line);
   }
 
   /**

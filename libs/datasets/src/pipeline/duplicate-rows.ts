@@ -53,7 +53,6 @@ export class DuplicateRows {
   #dir: string | undefined;
   #buffered = 0;
   #rows = 0;
-  #spilledBytes = 0;
 
   constructor(o: DuplicateRowsOptions = {}) {
     this.#memoryRows = Math.max(PARTITIONS, o.memoryRows ?? 262_144);
@@ -72,7 +71,7 @@ export class DuplicateRows {
 
   /** Bytes written to the spill files so far. */
   get spilledBytes(): number {
-    return this.#spilledBytes;
+    return this.#spilledOf.reduce((a, b) => a + b, 0);
   }
 
   /** The spill directory while it exists (tests). */
@@ -194,7 +193,6 @@ export class DuplicateRows {
       } finally {
         closeSync(fd);
       }
-      this.#spilledBytes += sealed.length;
       this.#spilledOf[p] = this.#spilledOf[p]! + sealed.length;
       this.#filled[p] = 0;
     }

@@ -23,7 +23,6 @@ interface Shard {
 export class FingerprintSet {
   readonly #shards: Shard[] = [];
   #size = 0;
-  readonly #scratch = new Uint32Array(2);
 
   constructor(initialSlots = 1 << 12) {
     let slots = MIN_SHARD_SLOTS;
@@ -47,12 +46,6 @@ export class FingerprintSet {
       s.size = 0;
     }
     this.#size = 0;
-  }
-
-  /** Adds the fingerprint of a row's text (`rowFingerprint`); returns false when it was already present. */
-  addRow(text: string): boolean {
-    rowFingerprint(text, this.#scratch);
-    return this.add(this.#scratch[0]!, this.#scratch[1]!);
   }
 
   /** Adds (hi, lo); returns false when it was already present. */
